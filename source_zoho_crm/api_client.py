@@ -1,0 +1,226 @@
+"""The one HTTP client every Zoho API call goes through: auth, concurrency cap, retries, error mapping.
+
+Why a component: Zoho's limits are per org (concurrent requests across all streams), its 401s
+mean three different things, and truncated or dropped responses must be retried like 5xx.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+import requests
+from requests.adapters import HTTPAdapter
+
+from source_zoho_crm.auth import AUTH_HEADER_PREFIX, ZohoTokenProvider
+from source_zoho_crm.errors import ZohoAccessError, ZohoApiError, ZohoInvalidModuleError
+
+logger = logging.getLogger("airbyte")
+
+EMPTY_STATUSES = (204, 304)
+TOKEN_REJECTED_CODES = ("INVALID_TOKEN", "AUTHENTICATION_FAILURE")
+ACCESS_DENIED_CODES = ("OAUTH_SCOPE_MISMATCH", "NO_PERMISSION")
+
+
+@dataclass(frozen=True)
+class ZohoResponse:
+    """A successful answer: `body` is None for Zoho's empty pages (204, 304)."""
+
+    status: int
+    body: Mapping[str, Any] | None
+
+    @property
+    def data(self) -> list[dict[str, Any]]:
+        return list(self.body.get("data") or []) if self.body else []
+
+    @property
+    def info(self) -> Mapping[str, Any]:
+        return (self.body.get("info") or {}) if self.body else {}
+
+
+class _Transient(Exception):
+    """A failure worth retrying: 429, 5xx, timeouts, dropped connections, truncated bodies."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class ZohoApiClient:
+    """GETs from the Zoho API, never more than `max_concurrent` at once across all threads."""
+
+    max_attempts = 8
+    backoff_base_seconds = 0.5
+    backoff_cap_seconds = 30.0
+    timeout = (10.0, 120.0)
+
+    def __init__(
+        self,
+        api_url: str,
+        token_provider: ZohoTokenProvider,
+        max_concurrent: int = 5,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self._tokens = token_provider
+        self._session = session or _pooled_session()
+        self._sleep = sleep
+        self._slots = threading.BoundedSemaphore(max_concurrent)
+        self.max_concurrent = max_concurrent
+        self.requests_made = 0
+        self._count_lock = threading.Lock()
+
+    def set_max_concurrent(self, max_concurrent: int) -> None:
+        """Change the cap before any request is in flight (it comes from the org's edition)."""
+        self._slots = threading.BoundedSemaphore(max_concurrent)
+        self.max_concurrent = max_concurrent
+
+    def get(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        what: str,
+    ) -> ZohoResponse:
+        """GET `path`; `what` names the thing being read (a module, 'fields of Leads') in errors."""
+        url = f"{self.api_url}{path}"
+        described = f"GET {path}" + (f"?{urlencode(params)}" if params else "")
+        token_retried = False
+        attempt = 0
+        while True:
+            attempt += 1
+            token = self._tokens.token()
+            try:
+                response = self._send(url, params, headers, token)
+                result = self._interpret(response, what, described)
+            except _Transient as transient:
+                if attempt >= self.max_attempts:
+                    raise ZohoApiError(
+                        f"Reading {what} failed after {attempt} attempts ({transient.reason}): {described}"
+                    ) from None
+                delay = self._backoff(attempt, transient.retry_after)
+                logger.info(
+                    "Retrying %s in %.1f s after %s (attempt %d of %d).",
+                    described,
+                    delay,
+                    transient.reason,
+                    attempt,
+                    self.max_attempts,
+                )
+                self._sleep(delay)
+                continue
+            if result is None:  # Zoho rejected the token: refresh once and retry.
+                if token_retried:
+                    raise ZohoAccessError(
+                        f"Zoho rejected a freshly issued access token while reading {what}: "
+                        "check that the refresh token belongs to this data centre and environment."
+                    )
+                token_retried = True
+                self._tokens.invalidate(token)
+                attempt -= 1
+                continue
+            return result
+
+    def _send(
+        self, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str] | None, token: str
+    ) -> requests.Response:
+        request_headers = {"Authorization": AUTH_HEADER_PREFIX + token}
+        if headers:
+            request_headers.update(headers)
+        with self._slots:
+            with self._count_lock:
+                self.requests_made += 1
+            try:
+                response = self._session.get(
+                    url, params=params, headers=request_headers, timeout=self.timeout
+                )
+                response.content  # noqa: B018 - read the whole body inside the slot
+            except (requests.ConnectionError, requests.Timeout) as error:
+                raise _Transient(f"{type(error).__name__}") from None
+            except requests.exceptions.ChunkedEncodingError:
+                raise _Transient("a truncated response") from None
+        return response
+
+    def _interpret(self, response: requests.Response, what: str, described: str) -> ZohoResponse | None:
+        status = response.status_code
+        if status in EMPTY_STATUSES:
+            return ZohoResponse(status, None)
+        body = _parse(response.content)
+        if status == 200:
+            if not isinstance(body, Mapping):
+                raise _Transient("a truncated or unreadable response body")
+            return ZohoResponse(status, body)
+        code = str(body.get("code", "")) if isinstance(body, Mapping) else ""
+        message = str(body.get("message", "")) if isinstance(body, Mapping) else ""
+        if status == 429 or status >= 500:
+            raise _Transient(f"HTTP {status} {code}".strip(), _retry_after(response))
+        if status == 401 and code in TOKEN_REJECTED_CODES:
+            return None
+        if code == "OAUTH_SCOPE_MISMATCH":
+            raise ZohoAccessError(
+                f"The Zoho token lacks the OAuth scope needed to read {what} (OAUTH_SCOPE_MISMATCH). "
+                "Generate a refresh token with the scopes listed in the README.",
+                code=code,
+                status=status,
+            )
+        if code == "NO_PERMISSION" or status == 403:
+            raise ZohoAccessError(
+                f"The Zoho user's profile has no permission to read {what} ({code or 'HTTP 403'}). "
+                "Grant the profile read access in Zoho CRM, or leave it out of `modules`.",
+                code=code,
+                status=status,
+            )
+        if code == "INVALID_MODULE":
+            raise ZohoInvalidModuleError(
+                f"Zoho says {what} is not a valid, API-supported module (INVALID_MODULE).",
+                code=code,
+                status=status,
+            )
+        if body is None and status >= 400:
+            raise _Transient(f"HTTP {status} with an unreadable body")
+        raise ZohoApiError(
+            f"Zoho answered HTTP {status} {code} while reading {what}: {message} ({described})",
+            code=code,
+            status=status,
+        )
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.backoff_cap_seconds)
+        ceiling = min(self.backoff_cap_seconds, self.backoff_base_seconds * 2 ** (attempt - 1))
+        return ceiling / 2 + random.random() * ceiling / 2  # "equal jitter": never zero, never synchronised
+
+
+def _parse(content: bytes) -> Any:
+    if not content:
+        return None
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _pooled_session() -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session

@@ -1,0 +1,202 @@
+"""Reads every record and every field of one module, page by page.
+
+Why a component: Zoho binds a page token to the exact query, `fields` included, so the CDK's
+PropertyChunking (one token for all chunks) stops wide modules after 200 records; and a token
+chain ends at 100,000 records. Here the first 50-field chunk drives the chain, the other chunks
+of each page are fetched by the page's ids, and a new chain starts where the last one ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from source_zoho_crm.api_client import ZohoApiClient
+from source_zoho_crm.datetimes import if_modified_since_header, parse_zoho_datetime
+from source_zoho_crm.errors import ZohoApiError
+from source_zoho_crm.metadata import ModuleStreamSpec
+
+PAGE_SIZE = 200
+IDS_PER_REQUEST = 100
+CHAIN_LIMIT = 100_000
+# Zoho codes that end a page-token chain; the read goes on with a new chain.
+CHAIN_ENDED_CODES = ("PAGINATION_LIMIT_EXCEEDED", "EXPIRED_VALUE")
+
+
+@dataclass
+class Page:
+    """Records of one page, merged across field chunks, and the newest cursor value among them."""
+
+    records: list[dict[str, Any]]
+    newest: datetime | None = None
+
+
+@dataclass
+class _Boundary:
+    """Records at the last cursor second of a chain: the next chain (inclusive) returns them again."""
+
+    instant: datetime | None = None
+    keys: set[tuple[str, Any]] = field(default_factory=set)
+
+
+class ModuleReader:
+    """Pages of one module. Incremental: in cursor order from `start` (inclusive). Full: in id order."""
+
+    page_size = PAGE_SIZE
+    ids_per_request = IDS_PER_REQUEST
+    chain_limit = CHAIN_LIMIT
+
+    def __init__(
+        self,
+        client: ZohoApiClient,
+        spec: ModuleStreamSpec,
+        *,
+        incremental: bool,
+        start: datetime | None = None,
+    ) -> None:
+        self._client = client
+        self._spec = spec
+        self._incremental = incremental and spec.cursor_field is not None
+        self._start = start if self._incremental else None
+        self._chunks = spec.field_chunks()
+        self._path = f"/crm/v8/{spec.api_name}"
+        self._what = f"module {spec.api_name}"
+        # Converted leads are hidden unless asked for; a CRM extract wants the whole funnel.
+        self._extra_params = {"converted": "both"} if spec.api_name == "Leads" else {}
+        self._chain_cut = False
+
+    def pages(self) -> Iterator[Page]:
+        if self._incremental and self._spec.sorted_by_cursor:
+            yield from self._pages_in_cursor_order(self._start, skip=_Boundary())
+        elif self._incremental:
+            # The cursor (e.g. Action_Performed_Time) cannot be sorted on: id order, filtered here.
+            yield from self._pages_in_id_order(keep_from=self._start)
+        else:
+            yield from self._pages_in_id_order(keep_from=None)
+
+    def _pages_in_cursor_order(self, start: datetime | None, skip: _Boundary) -> Iterator[Page]:
+        cursor_field = self._spec.cursor_field
+        assert cursor_field is not None
+        params = {"sort_by": cursor_field, "sort_order": "asc"}
+        while True:
+            headers = {"If-Modified-Since": if_modified_since_header(start)} if start else None
+            boundary = _Boundary()
+            for page, _ in self._chain(params, headers):
+                if skip.keys:
+                    page.records = [r for r in page.records if _key(r, cursor_field) not in skip.keys]
+                self._track_boundary(page, boundary)
+                yield page
+            if not self._chain_cut:
+                return
+            if boundary.instant is None or (start is not None and boundary.instant <= start):
+                raise ZohoApiError(
+                    f"More than {self.chain_limit:,} records of module {self._spec.api_name} share "
+                    f"{cursor_field} {boundary.instant}; Zoho's page tokens cannot page past them."
+                )
+            start, skip = boundary.instant, boundary
+
+    def _pages_in_id_order(self, keep_from: datetime | None) -> Iterator[Page]:
+        """Full refresh in stable id order; past the chain limit, cursor order, skipping ids already read."""
+        cursor_field = self._spec.cursor_field
+        seen: set[str] = set()
+        for page, _ in self._chain({"sort_by": "id", "sort_order": "asc"}, None):
+            seen.update(str(r.get("id")) for r in page.records)
+            if keep_from is not None and cursor_field:
+                page.records = [r for r in page.records if _at_or_after(r.get(cursor_field), keep_from)]
+            page.newest = _newest(page.records, cursor_field) if cursor_field else None
+            yield page
+        if not self._chain_cut:
+            return
+        if cursor_field is None or not self._spec.sorted_by_cursor:
+            raise ZohoApiError(
+                f"Module {self._spec.api_name} has more than {self.chain_limit:,} records and no sortable "
+                "cursor field, so Zoho's page tokens cannot reach the rest of it."
+            )
+        for page in self._pages_in_cursor_order(keep_from, skip=_Boundary()):
+            page.records = [r for r in page.records if str(r.get("id")) not in seen]
+            yield page
+
+    def _chain(
+        self, sort: Mapping[str, str], headers: Mapping[str, str] | None
+    ) -> Iterator[tuple[Page, int]]:
+        """One page-token chain; sets `_chain_cut` when it ended before the module did."""
+        self._chain_cut = False
+        params: dict[str, Any] = {
+            "fields": ",".join(self._chunks[0]) if self._chunks else "id",
+            "per_page": self.page_size,
+            **sort,
+            **self._extra_params,
+        }
+        token: str | None = None
+        read = 0
+        while True:
+            request = dict(params, page_token=token) if token else params
+            try:
+                response = self._client.get(self._path, request, headers, what=self._what)
+            except ZohoApiError as error:
+                if error.code in CHAIN_ENDED_CODES and read:
+                    self._chain_cut = True
+                    return
+                raise
+            records = response.data
+            if not records:
+                return
+            self._add_other_chunks(records)
+            read += len(records)
+            yield Page(records), read
+            info = response.info
+            if not info.get("more_records"):
+                return
+            token = info.get("next_page_token")
+            if not token:
+                raise ZohoApiError(
+                    f"Zoho said module {self._spec.api_name} has more records but sent no next_page_token."
+                )
+            if read >= self.chain_limit:
+                self._chain_cut = True
+                return
+
+    def _add_other_chunks(self, records: list[dict[str, Any]]) -> None:
+        """Fetch the page's remaining fields by id and merge them into its records."""
+        if len(self._chunks) < 2:
+            return
+        by_id = {record.get("id"): record for record in records}
+        ids = [str(record_id) for record_id in by_id if record_id is not None]
+        for chunk in self._chunks[1:]:
+            for start in range(0, len(ids), self.ids_per_request):
+                group = ids[start : start + self.ids_per_request]
+                params = {"fields": ",".join(chunk), "ids": ",".join(group), **self._extra_params}
+                for extra in self._client.get(self._path, params, what=self._what).data:
+                    target = by_id.get(extra.get("id"))
+                    if target is not None:
+                        target.update(extra)
+
+    def _track_boundary(self, page: Page, boundary: _Boundary) -> None:
+        cursor_field = self._spec.cursor_field
+        assert cursor_field is not None
+        for record in page.records:
+            value = record.get(cursor_field)
+            if not value:
+                continue
+            instant = parse_zoho_datetime(value)
+            if boundary.instant is None or instant > boundary.instant:
+                boundary.instant = instant
+                boundary.keys = set()
+            if instant == boundary.instant:
+                boundary.keys.add((str(record.get("id")), value))
+        page.newest = boundary.instant
+
+
+def _key(record: Mapping[str, Any], cursor_field: str) -> tuple[str, Any]:
+    return str(record.get("id")), record.get(cursor_field)
+
+
+def _at_or_after(value: Any, instant: datetime) -> bool:
+    return not value or parse_zoho_datetime(value) >= instant
+
+
+def _newest(records: list[dict[str, Any]], cursor_field: str) -> datetime | None:
+    values = [parse_zoho_datetime(r[cursor_field]) for r in records if r.get(cursor_field)]
+    return max(values) if values else None

@@ -1,0 +1,188 @@
+"""The Zoho CRM source: the manifest's streams plus one stream per API-supported CRM module."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, TypeVar
+
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    AirbyteStateMessage,
+    ConfiguredAirbyteCatalog,
+    Status,
+    SyncMode,
+)
+from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
+from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
+from airbyte_cdk.utils.yaml_loader import safe_load_yaml
+
+from source_zoho_crm.api_client import ZohoApiClient
+from source_zoho_crm.auth import ZohoTokenProvider, shared_token_provider
+from source_zoho_crm.config import ConfigError, ZohoConfig, concurrency_for_edition, parse_config
+from source_zoho_crm.errors import ZohoAccessError, ZohoError
+from source_zoho_crm.metadata import ZohoMetadata
+from source_zoho_crm.module_stream import build_module_stream
+
+MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
+T = TypeVar("T")
+
+
+def load_manifest() -> dict[str, Any]:
+    return dict(safe_load_yaml(MANIFEST_PATH.read_bytes()))
+
+
+@dataclass
+class ZohoSession:
+    """What every command shares: the parsed config, the one token, the one client, the metadata cache."""
+
+    config: ZohoConfig
+    tokens: ZohoTokenProvider
+    client: ZohoApiClient
+    metadata: ZohoMetadata
+
+
+class SourceZohoCrm(ConcurrentDeclarativeSource):
+    def __init__(
+        self,
+        catalog: ConfiguredAirbyteCatalog | None = None,
+        config: Mapping[str, Any] | None = None,
+        state: list[AirbyteStateMessage] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._config_problem: ConfigError | None = None
+        normalized = _with_derived_urls(config) if config is not None else None
+        super().__init__(
+            catalog=catalog, config=normalized, state=state, source_config=load_manifest(), **kwargs
+        )
+
+    # ---- shared session -------------------------------------------------------------------
+
+    @cached_property
+    def _zoho(self) -> ZohoSession:
+        config = parse_config(self._config)
+        tokens = shared_token_provider(config)
+        client = ZohoApiClient(config.api_url, tokens, max_concurrent=config.max_concurrent_requests or 5)
+        return ZohoSession(config, tokens, client, ZohoMetadata(client, config))
+
+    def _concurrency_limit(self, zoho: ZohoSession) -> int:
+        if zoho.config.max_concurrent_requests:
+            return zoho.config.max_concurrent_requests
+        try:
+            license_details = zoho.metadata.org().get("license_details") or {}
+        except ZohoAccessError as denied:
+            self.logger.warning("Using 5 concurrent requests: %s", denied.message)
+            return concurrency_for_edition(None)
+        return concurrency_for_edition(license_details.get("paid_type"))
+
+    # ---- commands -------------------------------------------------------------------------
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        """Prove the credentials, the data centre and environment, and the metadata scopes."""
+        try:
+            zoho = self._zoho
+            zoho.tokens.token()
+            modules = _step("ZohoCRM.settings.modules.READ", zoho.metadata.selected_modules)
+            if not modules:
+                return _failed("The org has no API-supported modules to read (check `modules`).")
+            _check_fields_scope(zoho.metadata, [str(m["api_name"]) for m in modules])
+        except ConfigError as problem:
+            return _failed(f"Invalid configuration: {problem.message}")
+        except ZohoError as problem:
+            return _failed(problem.message)
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+
+    def streams(self, config: Mapping[str, Any]) -> list[AbstractStream]:  # type: ignore[override]
+        """The metadata streams of the manifest, then one stream per readable module."""
+        zoho = self._zoho
+        zoho.client.set_max_concurrent(self._concurrency_limit(zoho))
+        module_streams = [
+            build_module_stream(
+                spec,
+                zoho.client,
+                SyncMode.incremental,
+                self._connector_state_manager,
+                self._message_repository,
+            )
+            for spec in zoho.metadata.module_streams()
+        ]
+        return [*super().streams(config), *module_streams]
+
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: list[AirbyteStateMessage] | None = None,
+    ) -> Iterator[AirbyteMessage]:
+        zoho = self._zoho
+        limit = self._concurrency_limit(zoho)
+        zoho.client.set_max_concurrent(limit)
+        sync_modes = {configured.stream.name: configured.sync_mode for configured in catalog.streams}
+        declarative = [s for s in super().streams(config) if s.name in sync_modes]
+        declared = {s.name for s in declarative}
+        module_streams = [
+            build_module_stream(
+                spec,
+                zoho.client,
+                sync_modes[spec.stream_name],
+                self._connector_state_manager,
+                self._message_repository,
+                start_datetime=zoho.config.start_datetime,
+            )
+            for spec in zoho.metadata.module_streams(only=set(sync_modes) - declared)
+        ]
+        selected = self._select_streams(streams=[*declarative, *module_streams], configured_catalog=catalog)
+        if not selected:
+            return
+        engine = ConcurrentSource.create(
+            num_workers=max(2, limit),
+            initial_number_of_partitions_to_generate=max(1, limit // 2),
+            logger=self.logger,
+            slice_logger=self._slice_logger,
+            message_repository=self._message_repository,
+            queue=self._concurrent_source._queue,
+        )
+        yield from engine.read(selected)
+
+
+def _with_derived_urls(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config with `api_url`/`accounts_url` filled from the data centre, for the manifest's requester."""
+    try:
+        parsed = parse_config(config)
+    except ConfigError:
+        return dict(config)  # reported with a clear message by the command that needs it
+    return {**config, "api_url": parsed.api_url, "accounts_url": parsed.accounts_url}
+
+
+def _step(scope: str, call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except ZohoAccessError as denied:
+        if denied.code == "OAUTH_SCOPE_MISMATCH":
+            raise ZohoAccessError(f"The refresh token lacks the scope {scope}: {denied.message}") from None
+        raise
+
+
+def _check_fields_scope(metadata: ZohoMetadata, modules: list[str]) -> None:
+    """Field metadata of the first module the user may read (a 403 on one module is not a scope problem)."""
+    last: ZohoAccessError | None = None
+    for module in modules[:5]:
+        try:
+            _step("ZohoCRM.settings.fields.READ", lambda module=module: metadata.fields(module))
+            return
+        except ZohoAccessError as denied:
+            if denied.code == "OAUTH_SCOPE_MISMATCH" or "lacks the scope" in denied.message:
+                raise
+            last = denied
+    if last is not None:
+        raise last
+
+
+def _failed(message: str) -> AirbyteConnectionStatus:
+    return AirbyteConnectionStatus(status=Status.FAILED, message=message)
