@@ -105,7 +105,7 @@ class ModuleReader:
             seen.update(str(r.get("id")) for r in page.records)
             if keep_from is not None and cursor_field:
                 page.records = [r for r in page.records if _at_or_after(r.get(cursor_field), keep_from)]
-            page.newest = _newest(page.records, cursor_field) if cursor_field else None
+                page.newest = _newest(page.records, cursor_field)
             yield page
         if not self._chain_cut:
             return
@@ -178,9 +178,9 @@ class ModuleReader:
         assert cursor_field is not None
         for record in page.records:
             value = record.get(cursor_field)
-            if not value:
+            instant = _instant(value)
+            if instant is None:
                 continue
-            instant = parse_zoho_datetime(value)
             if boundary.instant is None or instant > boundary.instant:
                 boundary.instant = instant
                 boundary.keys = set()
@@ -193,10 +193,21 @@ def _key(record: Mapping[str, Any], cursor_field: str) -> tuple[str, Any]:
     return str(record.get("id")), record.get(cursor_field)
 
 
+def _instant(value: Any) -> datetime | None:
+    """The cursor value in UTC; a missing or malformed value never moves the cursor."""
+    if not value:
+        return None
+    try:
+        return parse_zoho_datetime(value)
+    except ValueError:
+        return None
+
+
 def _at_or_after(value: Any, instant: datetime) -> bool:
-    return not value or parse_zoho_datetime(value) >= instant
+    parsed = _instant(value)
+    return parsed is None or parsed >= instant
 
 
 def _newest(records: list[dict[str, Any]], cursor_field: str) -> datetime | None:
-    values = [parse_zoho_datetime(r[cursor_field]) for r in records if r.get(cursor_field)]
+    values = [v for v in (_instant(r.get(cursor_field)) for r in records) if v is not None]
     return max(values) if values else None

@@ -1,0 +1,190 @@
+"""The source end to end in-process against a fake org: check, discover, read, state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from airbyte_cdk.models import Status, SyncMode, Type
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import discover, read
+from airbyte_cdk.test.state_builder import StateBuilder
+
+from source_zoho_crm import SourceZohoCrm
+from unit_tests.conftest import API, TOKEN_URL, raw_config
+
+MODULES = [
+    {"api_name": "Leads", "api_supported": True, "generated_type": "default"},
+    {"api_name": "Deals_X_Contacts", "api_supported": True, "generated_type": "linking"},
+    {"api_name": "Campaigns", "api_supported": True, "generated_type": "default"},
+    {"api_name": "Home", "api_supported": False, "generated_type": "default"},
+]
+FIELDS = {
+    "Leads": [
+        {"api_name": "Last_Name", "data_type": "text", "json_type": "string"},
+        {"api_name": "Modified_Time", "data_type": "datetime", "json_type": "string"},
+        {"api_name": "Annual_Revenue", "data_type": "currency", "json_type": "double"},
+    ],
+    "Deals_X_Contacts": [{"api_name": "Created_Time", "data_type": "datetime", "json_type": "string"}],
+}
+LEADS = [
+    {"id": "1", "Last_Name": "A", "Modified_Time": "2025-03-04T17:29:00+05:30", "Annual_Revenue": 1.5},
+    {"id": "2", "Last_Name": "B", "Modified_Time": "2025-03-04T17:29:00+05:30", "Annual_Revenue": None},
+    {"id": "3", "Last_Name": "C", "Modified_Time": "2025-03-05T09:00:00+05:30", "Annual_Revenue": 3.0},
+]
+
+
+@pytest.fixture
+def org(requests_mock: Any) -> Any:
+    requests_mock.post(TOKEN_URL, json={"access_token": "tok", "expires_in": 3600})
+    requests_mock.get(f"{API}/crm/v8/settings/modules", json={"modules": MODULES})
+    requests_mock.get(f"{API}/crm/v8/org", json={"org": [{"license_details": {"paid_type": "enterprise"}}]})
+
+    def fields(request: Any, context: Any) -> dict:
+        module = request.qs["module"][0]
+        if module.lower() == "campaigns":
+            context.status_code = 403
+            return {"code": "NO_PERMISSION", "details": {}, "message": "permission denied", "status": "error"}
+        name = next(m for m in FIELDS if m.lower() == module.lower())
+        return {"fields": FIELDS[name]}
+
+    requests_mock.get(f"{API}/crm/v8/settings/fields", json=fields)
+
+    def leads(request: Any, context: Any) -> dict:
+        token = request.qs.get("page_token", [None])[0]
+        if token is None:
+            return {"data": LEADS[:2], "info": {"more_records": True, "next_page_token": "p2"}}
+        return {"data": LEADS[2:], "info": {"more_records": False}}
+
+    requests_mock.get(f"{API}/crm/v8/Leads", json=leads)
+    requests_mock.get(f"{API}/crm/v8/Deals_X_Contacts", status_code=204)
+    return requests_mock
+
+
+def run_read(config: dict, streams: dict[str, SyncMode], state: Any = None) -> Any:
+    builder = CatalogBuilder()
+    for name, mode in streams.items():
+        builder.with_stream(name, mode)
+    catalog = builder.build()
+    source = SourceZohoCrm(catalog=catalog, config=config, state=state)
+    return read(source, config, catalog, state)
+
+
+def test_discover_lists_readable_api_supported_modules_and_metadata_streams(org: Any) -> None:
+    output = discover(SourceZohoCrm(config=raw_config()), raw_config())
+    streams = {s.name: s for s in output.catalog.catalog.streams}
+    assert {"leads", "deals_x_contacts", "users", "org"} <= set(streams)
+    assert "campaigns" not in streams and "home" not in streams
+    assert any("Campaigns" in log.log.message for log in output.logs if log.log.level.name == "WARN")
+    leads = streams["leads"]
+    assert (
+        leads.default_cursor_field == ["Modified_Time"] and SyncMode.incremental in leads.supported_sync_modes
+    )
+    assert leads.source_defined_primary_key == [["id"]]
+    assert leads.json_schema["properties"]["Annual_Revenue"]["type"] == ["null", "number"]
+    assert streams["deals_x_contacts"].default_cursor_field == ["Created_Time"]
+    fields_calls = [r for r in org.request_history if "settings/fields" in r.url]
+    assert len(fields_calls) == 3  # one per API-supported module, never twice
+
+
+def test_incremental_read_checkpoints_each_page_in_utc(org: Any) -> None:
+    output = run_read(raw_config(), {"leads": SyncMode.incremental})
+    assert [r.record.data["id"] for r in output.records] == ["1", "2", "3"]
+    states = [s.state.stream.stream_state.__dict__ for s in output.state_messages]
+    assert states[0] == {"Modified_Time": "2025-03-04T11:59:00Z"}  # +05:30 normalised, after page 1
+    assert states[-1] == {"Modified_Time": "2025-03-05T03:30:00Z"}
+    token_calls = [r for r in org.request_history if r.url.startswith(TOKEN_URL)]
+    assert len(token_calls) == 1
+
+
+def test_incremental_read_resumes_from_state_inclusively(org: Any) -> None:
+    state = StateBuilder().with_stream_state("leads", {"Modified_Time": "2025-03-04T11:59:00Z"}).build()
+    run_read(raw_config(), {"leads": SyncMode.incremental}, state)
+    record_calls = [r for r in org.request_history if "/crm/v8/Leads" in r.url]
+    assert record_calls[0].headers["If-Modified-Since"] == "2025-03-04T11:59:00+00:00"
+    assert "page_token" not in record_calls[0].qs and record_calls[1].qs["page_token"] == ["p2"]
+
+
+def test_start_datetime_is_the_first_cursor(org: Any) -> None:
+    run_read(raw_config(start_datetime="2025-01-01"), {"leads": SyncMode.incremental})
+    first = next(r for r in org.request_history if "/crm/v8/Leads" in r.url)
+    assert first.headers["If-Modified-Since"] == "2025-01-01T00:00:00+00:00"
+
+
+def test_unreadable_state_is_a_clear_config_error(org: Any) -> None:
+    state = StateBuilder().with_stream_state("leads", {"Modified_Time": "yesterday"}).build()
+    output = run_read(raw_config(), {"leads": SyncMode.incremental}, state)
+    errors = [m.trace.error.message for m in output.errors]
+    assert any("leads" in e and "not a datetime" in e for e in errors)
+
+
+def test_forbidden_module_in_the_catalog_is_skipped_with_a_warning(org: Any) -> None:
+    org.get(
+        f"{API}/crm/v8/Deals_X_Contacts",
+        status_code=401,
+        json={
+            "code": "OAUTH_SCOPE_MISMATCH",
+            "details": {},
+            "message": "invalid oauth scope",
+            "status": "error",
+        },
+    )
+    output = run_read(
+        raw_config(), {"leads": SyncMode.full_refresh, "deals_x_contacts": SyncMode.full_refresh}
+    )
+    assert len(output.records) == 3
+    warnings = [m.log.message for m in output.logs if m.log.level.name == "WARN"]
+    assert any("deals_x_contacts" in w and "OAUTH_SCOPE_MISMATCH" in w for w in warnings)
+    assert not output.errors
+
+
+def test_check_succeeds_with_one_token(org: Any) -> None:
+    status = SourceZohoCrm(config=raw_config()).check(None, raw_config())  # type: ignore[arg-type]
+    assert status.status == Status.SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    ("token_body", "text"),
+    [({"error": "invalid_code"}, "invalid or revoked"), ({"error": "invalid_client"}, "data centre 'eu'")],
+)
+def test_check_fails_clearly_on_token_errors(requests_mock: Any, token_body: dict, text: str) -> None:
+    requests_mock.post(TOKEN_URL, json=token_body)
+    config = raw_config(dc_region="eu")
+    status = SourceZohoCrm(config=config).check(None, config)  # type: ignore[arg-type]
+    assert status.status == Status.FAILED and text in status.message
+    assert "client-secret-value" not in status.message
+
+
+def test_check_names_the_missing_metadata_scope(org: Any) -> None:
+    org.get(
+        f"{API}/crm/v8/settings/fields",
+        status_code=401,
+        json={
+            "code": "OAUTH_SCOPE_MISMATCH",
+            "details": {},
+            "message": "invalid oauth scope",
+            "status": "error",
+        },
+    )
+    status = SourceZohoCrm(config=raw_config()).check(None, raw_config())  # type: ignore[arg-type]
+    assert status.status == Status.FAILED and "ZohoCRM.settings.fields.READ" in status.message
+
+
+def test_check_reports_a_bad_config_field(org: Any) -> None:
+    config = raw_config(dc_region="mars")
+    status = SourceZohoCrm(config=config).check(None, config)  # type: ignore[arg-type]
+    assert status.status == Status.FAILED and "dc_region" in status.message and "com.au" in status.message
+
+
+def test_unknown_configured_module_fails_with_the_available_ones(org: Any) -> None:
+    config = raw_config(modules=["Leads", "Leeds"])
+    status = SourceZohoCrm(config=config).check(None, config)  # type: ignore[arg-type]
+    assert (
+        status.status == Status.FAILED and "Leeds" in status.message and "Deals_X_Contacts" in status.message
+    )
+
+
+def test_every_message_is_a_protocol_message(org: Any) -> None:
+    output = run_read(raw_config(), {"leads": SyncMode.incremental, "org": SyncMode.full_refresh})
+    assert {m.type for m in output._messages} <= {Type.RECORD, Type.STATE, Type.LOG, Type.TRACE}
+    assert any(r.record.stream == "org" for r in output.records)
