@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airbyte_cdk.models import Level, SyncMode
@@ -17,11 +18,17 @@ from airbyte_cdk.sources.types import Record
 
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.cursor import ModuleCursor, cursor_from_state
+from source_zoho_crm.datetimes import to_utc_iso
+from source_zoho_crm.deleted_records import read_deleted, tombstone
 from source_zoho_crm.errors import ZohoAccessError, ZohoInvalidModuleError
 from source_zoho_crm.metadata import ModuleStreamSpec
 from source_zoho_crm.module_reader import ModuleReader
 
 logger = logging.getLogger("airbyte")
+
+DELETED_SINCE = "deleted_since"
+# The deletions cursor of a first sync starts this long before the sync, against clock skew with Zoho.
+DELETIONS_CLOCK_MARGIN = timedelta(minutes=10)
 
 
 class ModulePartition(Partition):
@@ -33,23 +40,45 @@ class ModulePartition(Partition):
         reader: ModuleReader,
         cursor: Cursor,
         message_repository: MessageRepository,
+        client: ZohoApiClient | None = None,
+        deletions_since: datetime | None = None,
     ) -> None:
         self._spec = spec
         self._reader = reader
         self._cursor = cursor
         self._message_repository = message_repository
+        # Set when tombstones are wanted (incremental with `include_deleted`).
+        self._client = client
+        self._deletions_since = deletions_since
 
     def read(self) -> Iterable[Record]:
         name = self._spec.stream_name
+        started = datetime.now(timezone.utc)
         try:
             for page in self._reader.pages():
                 for record in page.records:
                     yield Record(data=record, stream_name=name)
                 if isinstance(self._cursor, ModuleCursor):
                     self._cursor.advance(page.newest)
+            if self._client is not None and isinstance(self._cursor, ModuleCursor):
+                yield from self._tombstones(self._cursor, started)
         except (ZohoAccessError, ZohoInvalidModuleError) as denied:
             warning = f"Skipping stream {name}: {denied.message}"
             self._message_repository.log_message(Level.WARN, lambda: {"message": warning})
+
+    def _tombstones(self, cursor: ModuleCursor, started: datetime) -> Iterable[Record]:
+        """Records deleted since the last sync as `{id, _ab_cdc_deleted_at}`; a first sync starts the clock."""
+        since = self._deletions_since
+        newest = since or started - DELETIONS_CLOCK_MARGIN
+        if since is not None:
+            assert self._client is not None
+            for entries, newest_on_page in read_deleted(self._client, self._spec.api_name, since):
+                for entry in entries:
+                    yield Record(data=tombstone(entry), stream_name=self._spec.stream_name)
+                if newest_on_page is not None and newest_on_page > newest:
+                    newest = newest_on_page
+        cursor.set_extra_state(DELETED_SINCE, to_utc_iso(newest))
+        cursor.advance(None)
 
     def to_slice(self) -> Mapping[str, Any] | None:
         return None
@@ -76,15 +105,18 @@ def build_module_stream(
     state_manager: ConnectorStateManager,
     message_repository: MessageRepository,
     start_datetime: Any = None,
+    include_deleted: bool = False,
 ) -> DefaultStream:
     """The stream for `spec`, reading incrementally when asked and when the module has a cursor."""
     name = spec.stream_name
     incremental = sync_mode == SyncMode.incremental and spec.cursor_field is not None
     cursor: Cursor
+    deletions_since = None
     if incremental:
         assert spec.cursor_field is not None
         stored = state_manager.get_stream_state(name, None)
         start = cursor_from_state(name, spec.cursor_field, stored) or start_datetime
+        deletions_since = cursor_from_state(name, DELETED_SINCE, stored)
         cursor = ModuleCursor(
             name,
             spec.cursor_field,
@@ -92,12 +124,23 @@ def build_module_stream(
             checkpoint_every_page=spec.sorted_by_cursor,
             state_manager=state_manager,
             message_repository=message_repository,
+            extra_state={DELETED_SINCE: stored[DELETED_SINCE]}
+            if stored and stored.get(DELETED_SINCE)
+            else None,
         )
     else:
         start = None
         cursor = FinalStateCursor(name, None, message_repository)
     reader = ModuleReader(client, spec, incremental=incremental, start=start)
-    partition = ModulePartition(spec, reader, cursor, message_repository)
+    wants_tombstones = incremental and include_deleted
+    partition = ModulePartition(
+        spec,
+        reader,
+        cursor,
+        message_repository,
+        client=client if wants_tombstones else None,
+        deletions_since=deletions_since,
+    )
     return DefaultStream(
         partition_generator=_OnePartition(partition),
         name=name,

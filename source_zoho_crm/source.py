@@ -134,6 +134,7 @@ class SourceZohoCrm(ConcurrentDeclarativeSource):
                 self._connector_state_manager,
                 self._message_repository,
                 start_datetime=zoho.config.start_datetime,
+                include_deleted=zoho.config.include_deleted,
             )
             for spec in zoho.metadata.module_streams(only=set(sync_modes) - declared)
         ]

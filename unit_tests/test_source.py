@@ -92,7 +92,9 @@ def test_incremental_read_checkpoints_each_page_in_utc(org: Any) -> None:
     assert [r.record.data["id"] for r in output.records] == ["1", "2", "3"]
     states = [s.state.stream.stream_state.__dict__ for s in output.state_messages]
     assert states[0] == {"Modified_Time": "2025-03-04T11:59:00Z"}  # +05:30 normalised, after page 1
-    assert states[-1] == {"Modified_Time": "2025-03-05T03:30:00Z"}
+    assert states[-1]["Modified_Time"] == "2025-03-05T03:30:00Z"
+    assert "deleted_since" in states[-1]  # the first sync starts the deletions clock, reads no deletions
+    assert not [r for r in org.request_history if "/deleted" in r.url]
     token_calls = [r for r in org.request_history if r.url.startswith(TOKEN_URL)]
     assert len(token_calls) == 1
 
@@ -188,3 +190,57 @@ def test_every_message_is_a_protocol_message(org: Any) -> None:
     output = run_read(raw_config(), {"leads": SyncMode.incremental, "org": SyncMode.full_refresh})
     assert {m.type for m in output._messages} <= {Type.RECORD, Type.STATE, Type.LOG, Type.TRACE}
     assert any(r.record.stream == "org" for r in output.records)
+
+
+def test_second_incremental_sync_emits_tombstones_for_deleted_records(org: Any) -> None:
+    org.get(
+        f"{API}/crm/v8/Leads/deleted",
+        json={
+            "data": [
+                {
+                    "id": "9",
+                    "display_name": "Gone",
+                    "type": "recycle",
+                    "deleted_time": "2025-03-06T10:00:00+05:30",
+                },
+                {
+                    "id": "8",
+                    "display_name": "Old",
+                    "type": "permanent",
+                    "deleted_time": "2025-03-06T09:00:00+05:30",
+                },
+            ],
+            "info": {"more_records": False},
+        },
+    )
+    state = (
+        StateBuilder()
+        .with_stream_state(
+            "leads", {"Modified_Time": "2025-03-04T11:59:00Z", "deleted_since": "2025-03-05T00:00:00Z"}
+        )
+        .build()
+    )
+    output = run_read(raw_config(), {"leads": SyncMode.incremental}, state)
+    tombstones = [r.record.data for r in output.records if "_ab_cdc_deleted_at" in r.record.data]
+    assert tombstones == [
+        {"id": "9", "_ab_cdc_deleted_at": "2025-03-06T10:00:00+05:30"},
+        {"id": "8", "_ab_cdc_deleted_at": "2025-03-06T09:00:00+05:30"},
+    ]
+    deleted_call = next(r for r in org.request_history if "/deleted" in r.url)
+    assert deleted_call.headers["If-Modified-Since"] == "2025-03-05T00:00:00+00:00" and deleted_call.qs[
+        "type"
+    ] == ["all"]
+    final = output.state_messages[-1].state.stream.stream_state.__dict__
+    assert final["deleted_since"] == "2025-03-06T04:30:00Z"
+
+
+def test_tombstones_can_be_switched_off(org: Any) -> None:
+    state = (
+        StateBuilder()
+        .with_stream_state(
+            "leads", {"Modified_Time": "2025-03-04T11:59:00Z", "deleted_since": "2025-03-05T00:00:00Z"}
+        )
+        .build()
+    )
+    run_read(raw_config(include_deleted=False), {"leads": SyncMode.incremental}, state)
+    assert not [r for r in org.request_history if "/deleted" in r.url]
