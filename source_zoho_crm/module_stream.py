@@ -67,7 +67,7 @@ class ModulePartition(Partition):
             self._message_repository.log_message(Level.WARN, lambda: {"message": warning})
 
     def _tombstones(self, cursor: ModuleCursor, started: datetime) -> Iterable[Record]:
-        """Records deleted since the last sync as `{id, _ab_cdc_deleted_at}`; a first sync starts the clock."""
+        """Deleted records as `{id, _ab_cdc_deleted_at}`; a first sync only starts the deletions clock."""
         since = self._deletions_since
         newest = since or started - DELETIONS_CLOCK_MARGIN
         if since is not None:
