@@ -7,7 +7,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from source_zoho_crm.api_client import ZohoApiClient
@@ -56,8 +56,60 @@ class ModuleStreamSpec:
             tuple(names[i : i + MAX_FIELDS_PER_REQUEST]) for i in range(0, len(names), MAX_FIELDS_PER_REQUEST)
         ]
 
-    def subform_fields(self) -> list[Mapping[str, Any]]:
-        return [f for f in self.fields_metadata if str(f.get("data_type", "")).lower() == "subform"]
+    def subform_streams(self) -> list[SubformStreamSpec]:
+        """A child stream per subform field (line items included), named `<module>_<subform>`."""
+        return [
+            SubformStreamSpec(self, str(f["api_name"]))
+            for f in self.fields_metadata
+            if str(f.get("data_type", "")).lower() == "subform" and f.get("api_name")
+        ]
+
+
+@dataclass(frozen=True)
+class SubformStreamSpec:
+    """The lines of one subform field, one row each, with the parent's id and cursor value."""
+
+    parent: ModuleStreamSpec
+    field_name: str
+
+    @property
+    def stream_name(self) -> str:
+        return f"{self.parent.stream_name}_{stream_name_for(self.field_name)}"
+
+    @property
+    def cursor_field(self) -> str | None:
+        return f"parent_{self.parent.cursor_field.lower()}" if self.parent.cursor_field else None
+
+    @property
+    def schema(self) -> Mapping[str, Any]:
+        nullable_string = {"type": ["null", "string"]}
+        properties: dict[str, Any] = {"id": nullable_string, "parent_id": nullable_string}
+        if self.cursor_field:
+            properties[self.cursor_field] = {
+                "type": ["null", "string"],
+                "format": "date-time",
+                "airbyte_type": "timestamp_with_timezone",
+            }
+        return {
+            "$schema": "http://json-schema.org/draft-07/schema#",
+            "type": "object",
+            "additionalProperties": True,
+            "properties": properties,
+        }
+
+    def reading_spec(self) -> ModuleStreamSpec:
+        """The parent module read with only its cursor and this subform (one 50-field chunk)."""
+        names = tuple(n for n in ("id", self.parent.cursor_field, self.field_name) if n)
+        return replace(self.parent, stream_name=self.stream_name, field_names=names, schema=self.schema)
+
+    def rows(self, record: Mapping[str, Any]) -> list[dict[str, Any]]:
+        lines = record.get(self.field_name)
+        if not isinstance(lines, list):
+            return []
+        parent = {"parent_id": record.get("id")}
+        if self.cursor_field and self.parent.cursor_field:
+            parent[self.cursor_field] = record.get(self.parent.cursor_field)
+        return [{**line, **parent} for line in lines if isinstance(line, Mapping)]
 
 
 class ZohoMetadata:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -21,7 +21,7 @@ from source_zoho_crm.cursor import ModuleCursor, cursor_from_state
 from source_zoho_crm.datetimes import to_utc_iso
 from source_zoho_crm.deleted_records import read_deleted, tombstone
 from source_zoho_crm.errors import ZohoAccessError, ZohoInvalidModuleError
-from source_zoho_crm.metadata import ModuleStreamSpec
+from source_zoho_crm.metadata import ModuleStreamSpec, SubformStreamSpec
 from source_zoho_crm.module_reader import ModuleReader
 
 logger = logging.getLogger("airbyte")
@@ -42,6 +42,7 @@ class ModulePartition(Partition):
         message_repository: MessageRepository,
         client: ZohoApiClient | None = None,
         deletions_since: datetime | None = None,
+        rows: Callable[[dict[str, Any]], Iterable[dict[str, Any]]] | None = None,
     ) -> None:
         self._spec = spec
         self._reader = reader
@@ -50,6 +51,8 @@ class ModulePartition(Partition):
         # Set when tombstones are wanted (incremental with `include_deleted`).
         self._client = client
         self._deletions_since = deletions_since
+        # Child streams turn each parent record into rows (one per subform line).
+        self._rows = rows
 
     def read(self) -> Iterable[Record]:
         name = self._spec.stream_name
@@ -57,7 +60,11 @@ class ModulePartition(Partition):
         try:
             for page in self._reader.pages():
                 for record in page.records:
-                    yield Record(data=record, stream_name=name)
+                    if self._rows is None:
+                        yield Record(data=record, stream_name=name)
+                    else:
+                        for row in self._rows(record):
+                            yield Record(data=row, stream_name=name)
                 if isinstance(self._cursor, ModuleCursor):
                     self._cursor.advance(page.newest)
             if self._client is not None and isinstance(self._cursor, ModuleCursor):
@@ -98,6 +105,27 @@ class _OnePartition(PartitionGenerator):
         yield self._partition
 
 
+def build_subform_stream(
+    child: SubformStreamSpec,
+    client: ZohoApiClient,
+    sync_mode: SyncMode,
+    state_manager: ConnectorStateManager,
+    message_repository: MessageRepository,
+    start_datetime: Any = None,
+) -> DefaultStream:
+    """One row per subform line (e.g. the line items of Quotes), read with the parent's cursor."""
+    return build_module_stream(
+        child.reading_spec(),
+        client,
+        sync_mode,
+        state_manager,
+        message_repository,
+        start_datetime=start_datetime,
+        rows=child.rows,
+        cursor_field=child.cursor_field,
+    )
+
+
 def build_module_stream(
     spec: ModuleStreamSpec,
     client: ZohoApiClient,
@@ -106,20 +134,27 @@ def build_module_stream(
     message_repository: MessageRepository,
     start_datetime: Any = None,
     include_deleted: bool = False,
+    rows: Callable[[dict[str, Any]], Iterable[dict[str, Any]]] | None = None,
+    cursor_field: str | None = None,
 ) -> DefaultStream:
-    """The stream for `spec`, reading incrementally when asked and when the module has a cursor."""
+    """The stream for `spec`, reading incrementally when asked and when the module has a cursor.
+
+    `cursor_field` names the cursor in the stream's rows and state when it differs from the module's.
+    """
     name = spec.stream_name
+    state_cursor = cursor_field or spec.cursor_field
     incremental = sync_mode == SyncMode.incremental and spec.cursor_field is not None
     cursor: Cursor
     deletions_since = None
     if incremental:
         assert spec.cursor_field is not None
         stored = state_manager.get_stream_state(name, None)
-        start = cursor_from_state(name, spec.cursor_field, stored) or start_datetime
+        assert state_cursor is not None
+        start = cursor_from_state(name, state_cursor, stored) or start_datetime
         deletions_since = cursor_from_state(name, DELETED_SINCE, stored)
         cursor = ModuleCursor(
             name,
-            spec.cursor_field,
+            state_cursor,
             start,
             checkpoint_every_page=spec.sorted_by_cursor,
             state_manager=state_manager,
@@ -140,13 +175,14 @@ def build_module_stream(
         message_repository,
         client=client if wants_tombstones else None,
         deletions_since=deletions_since,
+        rows=rows,
     )
     return DefaultStream(
         partition_generator=_OnePartition(partition),
         name=name,
         json_schema=spec.schema,
         primary_key=["id"],
-        cursor_field=CursorField(spec.cursor_field) if spec.cursor_field else None,
+        cursor_field=CursorField(state_cursor) if state_cursor else None,
         logger=logger,
         cursor=cursor,
     )

@@ -27,7 +27,7 @@ from source_zoho_crm.auth import ZohoTokenProvider, shared_token_provider
 from source_zoho_crm.config import ConfigError, ZohoConfig, concurrency_for_edition, parse_config
 from source_zoho_crm.errors import ZohoAccessError, ZohoError
 from source_zoho_crm.metadata import ZohoMetadata
-from source_zoho_crm.module_stream import build_module_stream
+from source_zoho_crm.module_stream import build_module_stream, build_subform_stream
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
 T = TypeVar("T")
@@ -98,20 +98,15 @@ class SourceZohoCrm(ConcurrentDeclarativeSource):
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
 
     def streams(self, config: Mapping[str, Any]) -> list[AbstractStream]:  # type: ignore[override]
-        """The metadata streams of the manifest, then one stream per readable module."""
+        """The metadata streams of the manifest, then a stream per readable module and per subform."""
         zoho = self._zoho
         zoho.client.set_max_concurrent(self._concurrency_limit(zoho))
-        module_streams = [
-            build_module_stream(
-                spec,
-                zoho.client,
-                SyncMode.incremental,
-                self._connector_state_manager,
-                self._message_repository,
-            )
-            for spec in zoho.metadata.module_streams()
-        ]
-        return [*super().streams(config), *module_streams]
+        streams: list[AbstractStream] = list(super().streams(config))
+        shared = (zoho.client, SyncMode.incremental, self._connector_state_manager, self._message_repository)
+        for spec in zoho.metadata.module_streams():
+            streams.append(build_module_stream(spec, *shared))
+            streams.extend(build_subform_stream(child, *shared) for child in spec.subform_streams())
+        return streams
 
     def read(
         self,
@@ -126,18 +121,21 @@ class SourceZohoCrm(ConcurrentDeclarativeSource):
         sync_modes = {configured.stream.name: configured.sync_mode for configured in catalog.streams}
         declarative = [s for s in super().streams(config) if s.name in sync_modes]
         declared = {s.name for s in declarative}
-        module_streams = [
-            build_module_stream(
-                spec,
-                zoho.client,
-                sync_modes[spec.stream_name],
-                self._connector_state_manager,
-                self._message_repository,
-                start_datetime=zoho.config.start_datetime,
-                include_deleted=zoho.config.include_deleted,
-            )
-            for spec in zoho.metadata.module_streams(only=set(sync_modes) - declared)
-        ]
+        module_streams: list[AbstractStream] = []
+        start = zoho.config.start_datetime
+        shared = (self._connector_state_manager, self._message_repository)
+        for spec in zoho.metadata.module_streams(only=_parent_names(set(sync_modes) - declared)):
+            if spec.stream_name in sync_modes:
+                mode = sync_modes[spec.stream_name]
+                module_streams.append(
+                    build_module_stream(
+                        spec, zoho.client, mode, *shared, start, include_deleted=zoho.config.include_deleted
+                    )
+                )
+            for child in spec.subform_streams():
+                if child.stream_name in sync_modes:
+                    mode = sync_modes[child.stream_name]
+                    module_streams.append(build_subform_stream(child, zoho.client, mode, *shared, start))
         selected = self._select_streams(streams=[*declarative, *module_streams], configured_catalog=catalog)
         if not selected:
             return
@@ -150,6 +148,15 @@ class SourceZohoCrm(ConcurrentDeclarativeSource):
             queue=self._concurrent_source._queue,
         )
         yield from engine.read(selected)
+
+
+def _parent_names(stream_names: set[str]) -> set[str]:
+    """Stream names plus every prefix that could be a parent module of a `<module>_<subform>` stream."""
+    names = set(stream_names)
+    for name in stream_names:
+        parts = name.split("_")
+        names.update("_".join(parts[:i]) for i in range(1, len(parts)))
+    return names
 
 
 def _with_derived_urls(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -244,3 +244,46 @@ def test_tombstones_can_be_switched_off(org: Any) -> None:
     )
     run_read(raw_config(include_deleted=False), {"leads": SyncMode.incremental}, state)
     assert not [r for r in org.request_history if "/deleted" in r.url]
+
+
+def test_subform_lines_are_a_child_stream_with_parent_id_and_cursor(org: Any) -> None:
+    org.get(
+        f"{API}/crm/v8/settings/modules",
+        json={"modules": [*MODULES, {"api_name": "Quotes", "api_supported": True}]},
+    )
+    FIELDS["Quotes"] = [
+        {"api_name": "Subject", "data_type": "text"},
+        {"api_name": "Modified_Time", "data_type": "datetime"},
+        {"api_name": "Quoted_Items", "data_type": "subform", "json_type": "jsonarray"},
+    ]
+    org.get(
+        f"{API}/crm/v8/Quotes",
+        json={
+            "data": [
+                {
+                    "id": "q1",
+                    "Modified_Time": "2025-03-04T17:29:00+05:30",
+                    "Quoted_Items": [{"id": "l1", "Quantity": 2}, {"id": "l2", "Quantity": 1}],
+                },
+                {"id": "q2", "Modified_Time": "2025-03-04T18:29:00+05:30", "Quoted_Items": None},
+            ],
+            "info": {"more_records": False},
+        },
+    )
+    try:
+        catalog = discover(SourceZohoCrm(config=raw_config()), raw_config()).catalog.catalog
+        child = next(s for s in catalog.streams if s.name == "quotes_quoted_items")
+        assert child.default_cursor_field == ["parent_modified_time"]
+        output = run_read(raw_config(), {"quotes_quoted_items": SyncMode.incremental})
+    finally:
+        del FIELDS["Quotes"]
+    rows = [r.record.data for r in output.records]
+    assert rows == [
+        {"id": "l1", "Quantity": 2, "parent_id": "q1", "parent_modified_time": "2025-03-04T17:29:00+05:30"},
+        {"id": "l2", "Quantity": 1, "parent_id": "q1", "parent_modified_time": "2025-03-04T17:29:00+05:30"},
+    ]
+    quotes_call = next(r for r in org.request_history if "/crm/v8/Quotes" in r.url)
+    assert quotes_call.qs["fields"] == ["modified_time,quoted_items"]  # only what the rows need
+    assert output.state_messages[-1].state.stream.stream_state.__dict__ == {
+        "parent_modified_time": "2025-03-04T12:59:00Z"
+    }
