@@ -84,9 +84,7 @@ class ModuleReader:
             headers = {"If-Modified-Since": if_modified_since_header(start)} if start else None
             boundary = _Boundary()
             for page, _ in self._chain(params, headers):
-                if skip.keys:
-                    page.records = [r for r in page.records if _key(r, cursor_field) not in skip.keys]
-                self._track_boundary(page, boundary)
+                self._keep_new(page, boundary, start, skip)
                 yield page
             if not self._chain_cut:
                 return
@@ -103,8 +101,9 @@ class ModuleReader:
         seen: set[str] = set()
         for page, _ in self._chain({"sort_by": "id", "sort_order": "asc"}, None):
             seen.update(str(r.get("id")) for r in page.records)
-            if keep_from is not None and cursor_field:
-                page.records = [r for r in page.records if _at_or_after(r.get(cursor_field), keep_from)]
+            if self._incremental and cursor_field:
+                if keep_from is not None:
+                    page.records = [r for r in page.records if _at_or_after(r.get(cursor_field), keep_from)]
                 page.newest = _newest(page.records, cursor_field)
             yield page
         if not self._chain_cut:
@@ -173,24 +172,28 @@ class ModuleReader:
                     if target is not None:
                         target.update(extra)
 
-    def _track_boundary(self, page: Page, boundary: _Boundary) -> None:
+    def _keep_new(self, page: Page, boundary: _Boundary, start: datetime | None, skip: _Boundary) -> None:
+        """Drop records before `start` (a server that ignores If-Modified-Since for a module without
+        Modified_Time) and those the previous chain already sent; track the chain's last cursor second."""
         cursor_field = self._spec.cursor_field
         assert cursor_field is not None
+        kept = []
         for record in page.records:
             value = record.get(cursor_field)
             instant = _instant(value)
-            if instant is None:
-                continue
-            if boundary.instant is None or instant > boundary.instant:
-                boundary.instant = instant
-                boundary.keys = set()
-            if instant == boundary.instant:
-                boundary.keys.add((str(record.get("id")), value))
+            if instant is not None:
+                if start is not None and instant < start:
+                    continue
+                if skip.keys and (str(record.get("id")), value) in skip.keys:
+                    continue
+                if boundary.instant is None or instant > boundary.instant:
+                    boundary.instant = instant
+                    boundary.keys = set()
+                if instant == boundary.instant:
+                    boundary.keys.add((str(record.get("id")), value))
+            kept.append(record)
+        page.records = kept
         page.newest = boundary.instant
-
-
-def _key(record: Mapping[str, Any], cursor_field: str) -> tuple[str, Any]:
-    return str(record.get("id")), record.get(cursor_field)
 
 
 def _instant(value: Any) -> datetime | None:
