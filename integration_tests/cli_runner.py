@@ -56,10 +56,14 @@ class CliRun:
         return list(last.values())
 
     def logs(self, level: str | None = None) -> list[str]:
-        return [m["log"]["message"] for m in self.of_type("LOG") if level is None or m["log"]["level"] == level]
+        return [
+            m["log"]["message"] for m in self.of_type("LOG") if level is None or m["log"]["level"] == level
+        ]
 
     def errors(self) -> list[str]:
-        return [m["trace"]["error"]["message"] for m in self.of_type("TRACE") if m["trace"].get("type") == "ERROR"]
+        return [
+            m["trace"]["error"]["message"] for m in self.of_type("TRACE") if m["trace"].get("type") == "ERROR"
+        ]
 
     def connection_status(self) -> dict[str, Any]:
         return self.of_type("CONNECTION_STATUS")[-1]["connectionStatus"]

@@ -1,7 +1,7 @@
 """Demo: check, discover, a full read and an incremental read, against the emulator or a real org.
 
-    bash scripts/demo.sh                      # starts the Zoho CRM emulator, needs no account
-    bash scripts/demo.sh --config secrets/config.json   # a real Zoho CRM org (read-only)
+bash scripts/demo.sh                      # starts the Zoho CRM emulator, needs no account
+bash scripts/demo.sh --config secrets/config.json   # a real Zoho CRM org (read-only)
 """
 
 from __future__ import annotations
@@ -27,9 +27,20 @@ class Emulator:
 
     def __init__(self, preset: str, latency_ms: int) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "integration_tests.zoho_crm_emulator", "--port", "0", "--preset", preset,
-             "--latency-ms", str(latency_ms)],
-            cwd=ROOT, stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "integration_tests.zoho_crm_emulator",
+                "--port",
+                "0",
+                "--preset",
+                preset,
+                "--latency-ms",
+                str(latency_ms),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self.process.stdout is not None
         started = json.loads(self.process.stdout.readline())
@@ -39,7 +50,9 @@ class Emulator:
     def control(self, path: str, body: dict[str, Any] | None = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
-            f"{self.url}/__emulator__/{path}", data=data, method="POST" if data is not None else "GET",
+            f"{self.url}/__emulator__/{path}",
+            data=data,
+            method="POST" if data is not None else "GET",
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -57,7 +70,9 @@ def step(title: str) -> float:
 
 def summarise_read(run: cli_runner.CliRun, started: float) -> Counter:
     counts = Counter(r["stream"] for r in run.records)
-    print(f"   {sum(counts.values()):,} records from {len(counts)} streams in {time.monotonic() - started:.1f} s")
+    print(
+        f"   {sum(counts.values()):,} records from {len(counts)} streams in {time.monotonic() - started:.1f} s"
+    )
     for warning in run.logs("WARN"):
         print(f"   warning: {warning}")
     for error in run.errors():
@@ -66,9 +81,13 @@ def summarise_read(run: cli_runner.CliRun, started: float) -> Counter:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--config", type=Path, help="connector config of a real Zoho CRM org")
-    parser.add_argument("--preset", default="realistic", help="emulator data preset (realistic, small, benchmark)")
+    parser.add_argument(
+        "--preset", default="realistic", help="emulator data preset (realistic, small, benchmark)"
+    )
     parser.add_argument("--latency-ms", type=int, default=0, help="emulator latency per API call")
     args = parser.parse_args()
 
@@ -87,8 +106,10 @@ def main() -> int:
         started = step("discover")
         catalog = cli_runner.run("discover", config).catalog()
         incremental = [s["name"] for s in catalog["streams"] if "incremental" in s["supported_sync_modes"]]
-        print(f"   {len(catalog['streams'])} streams ({len(incremental)} incremental) "
-              f"in {time.monotonic() - started:.1f} s")
+        print(
+            f"   {len(catalog['streams'])} streams ({len(incremental)} incremental) "
+            f"in {time.monotonic() - started:.1f} s"
+        )
         configured = cli_runner.configured_catalog(catalog)
 
         started = step("full read (first sync)")
@@ -114,8 +135,10 @@ def main() -> int:
         if emulator:
             stats = emulator.control("stats")
             by_endpoint = stats.get("requests_by_endpoint", {})
-            print(f"\n== requests served by the emulator: {sum(by_endpoint.values()):,} "
-                  f"(token grants: {stats.get('token_grants')}, peak concurrency: {stats.get('peak_concurrency')})")
+            print(
+                f"\n== requests served by the emulator: {sum(by_endpoint.values()):,} "
+                f"(token grants: {stats.get('token_grants')}, peak concurrency: {stats.get('peak_concurrency')})"
+            )
             for endpoint, count in sorted(by_endpoint.items(), key=lambda item: -item[1])[:8]:
                 print(f"   {count:>6,}  {endpoint}")
 

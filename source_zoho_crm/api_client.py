@@ -7,6 +7,7 @@ mean three different things, and truncated or dropped responses must be retried 
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -57,8 +58,9 @@ class _Transient(Exception):
 class ZohoApiClient:
     """GETs from the Zoho API, never more than `max_concurrent` at once across all threads."""
 
-    max_attempts = 8
-    backoff_base_seconds = 0.5
+    # Operators (and tests) may tune retries: ZOHO_CRM_MAX_ATTEMPTS, ZOHO_CRM_BACKOFF_BASE_SECONDS.
+    max_attempts = int(os.environ.get("ZOHO_CRM_MAX_ATTEMPTS", "8"))
+    backoff_base_seconds = float(os.environ.get("ZOHO_CRM_BACKOFF_BASE_SECONDS", "0.5"))
     backoff_cap_seconds = 30.0
     timeout = (10.0, 120.0)
 

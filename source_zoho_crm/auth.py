@@ -57,7 +57,7 @@ class ZohoTokenProvider:
     def token(self) -> str:
         """A valid access token, refreshed first when missing or about to expire."""
         with self._lock:
-            if self._token is None or self._clock() >= self._expires_at - EXPIRY_MARGIN_SECONDS:
+            if self._token is None or self._clock() >= self._expires_at:
                 self._refresh_locked()
             assert self._token is not None
             return self._token
@@ -89,7 +89,9 @@ class ZohoTokenProvider:
                 body = _json_or_none(response.content)
                 if isinstance(body, Mapping) and body.get("access_token"):
                     self._token = str(body["access_token"])
-                    self._expires_at = self._clock() + float(body.get("expires_in") or 3600)
+                    lifetime = float(body.get("expires_in") or 3600)
+                    # Refresh a little early: 2 minutes, or a tenth of a short lifetime.
+                    self._expires_at = self._clock() + lifetime - min(EXPIRY_MARGIN_SECONDS, lifetime / 10)
                     self.api_domain = body.get("api_domain")
                     logger.info(
                         "Obtained a Zoho access token (request %d of this process).", self.token_requests

@@ -134,6 +134,9 @@ def _describe(field: Mapping[str, Any]) -> str:
     return _short(name) if isinstance(name, str) else "<no api_name>"
 
 
+_CONTAINER_JSON_TYPES = ("jsonobject", "jsonarray")
+
+
 def _fallback(field: Mapping[str, Any], reason: str) -> tuple[Schema, str]:
     """The widest schema the field's json_type allows, with a warning naming the field and type."""
     json_type = field.get("json_type")
@@ -154,7 +157,12 @@ def field_schema(field: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
     data_type = _lower(raw_type)
     if data_type is None:
         return _fallback(field, f"missing data_type {_short(raw_type)}")
-    builder = _SCALAR_TYPES.get(data_type) or _STRUCTURED_TYPES.get(data_type)
+    scalar = _SCALAR_TYPES.get(data_type)
+    json_type = _lower(field.get("json_type"))
+    if scalar is not None and json_type in _CONTAINER_JSON_TYPES:
+        # Zoho's json_type says the value is an object or array (e.g. event_reminder {"ALARM": ...}).
+        return _JSON_TYPES[json_type](), None
+    builder = scalar or _STRUCTURED_TYPES.get(data_type)
     if builder is not None:
         return builder(), None
     if data_type in _COMPUTED_TYPES:

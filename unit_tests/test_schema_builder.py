@@ -410,3 +410,13 @@ def test_stream_schema_is_valid_and_has_every_api_name(garbage: list[Any], types
     assert {name for name in api_names if name} | {"id", "_ab_cdc_deleted_at"} <= set(schema["properties"])
     assert all(isinstance(w, str) for w in warnings)
     assert _validator(schema).is_valid({name: None for name in schema["properties"]})
+
+
+def test_json_type_object_or_array_wins_over_a_scalar_data_type() -> None:
+    """Zoho sends event_reminder values like {"ALARM": "FREQ=NONE;..."} with json_type jsonobject."""
+    schema, warning = field_schema(
+        {"api_name": "Remind_At", "data_type": "event_reminder", "json_type": "jsonobject"}
+    )
+    assert warning is None and "object" in schema["type"]
+    schema, _ = field_schema({"api_name": "X", "data_type": "text", "json_type": "jsonarray"})
+    assert "array" in schema["type"]

@@ -1,0 +1,268 @@
+"""End to end: the installed `source-zoho-crm` CLI as a subprocess against the Zoho CRM emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema
+import pytest
+
+from integration_tests import cli_runner
+from integration_tests.zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
+
+pytestmark = pytest.mark.e2e
+
+# Module API name -> stream name, for the realistic preset's modules the tests look at.
+LEADS, CONTACTS, DEALS = "leads", "contacts", "deals"
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[ZohoCrmEmulator]:
+    with ZohoCrmEmulator(EmulatorSettings(seed=11, preset="realistic")) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def discovered(emulator: ZohoCrmEmulator) -> dict[str, Any]:
+    run = cli_runner.run("discover", emulator.config())
+    assert run.returncode == 0 and not run.invalid_lines, run.stderr[-2000:]
+    return run.catalog()
+
+
+@pytest.fixture(scope="module")
+def full_read(emulator: ZohoCrmEmulator, discovered: dict[str, Any]) -> cli_runner.CliRun:
+    run = cli_runner.run(
+        "read", emulator.config(), cli_runner.configured_catalog(discovered, incremental=False)
+    )
+    assert run.returncode == 0, run.errors() or run.stderr[-2000:]
+    return run
+
+
+def fresh_emulator(**settings: Any) -> ZohoCrmEmulator:
+    return ZohoCrmEmulator(EmulatorSettings(**{"seed": 5, "preset": "small", **settings}))
+
+
+def catalog_of(discovered: dict[str, Any], *names: str, incremental: bool = True) -> dict[str, Any]:
+    chosen = {"streams": [s for s in discovered["streams"] if s["name"] in names]}
+    assert len(chosen["streams"]) == len(names)
+    return cli_runner.configured_catalog(chosen, incremental=incremental)
+
+
+def comparable(record: dict[str, Any]) -> dict[str, Any]:
+    """Record as a destination sees it: the CDK leaves nulls out (absent reads as null), and `$` system
+    attributes are not fields (/settings/fields does not list them, so `fields=` cannot ask for them)."""
+    return {key: value for key, value in record.items() if value is not None and not key.startswith("$")}
+
+
+# ---- spec and check ---------------------------------------------------------------------
+
+
+def test_spec() -> None:
+    run = cli_runner.run("spec")
+    spec = run.of_type("SPEC")[0]["spec"]
+    properties = spec["connectionSpecification"]["properties"]
+    assert {"client_id", "client_secret", "refresh_token", "dc_region", "environment"} <= set(properties)
+    assert all(properties[key]["airbyte_secret"] for key in ("client_id", "client_secret", "refresh_token"))
+    assert spec["advanced_auth"]["auth_flow_type"] == "oauth2.0"
+    assert not run.invalid_lines
+
+
+def test_check_passes(emulator: ZohoCrmEmulator) -> None:
+    assert cli_runner.run("check", emulator.config()).connection_status()["status"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"refresh_token": "1000.not-a-real-token"}, "refresh token is invalid or revoked"),
+        ({"client_secret": "wrong-secret"}, "client id or secret is wrong"),
+        ({"dc_region": "eu", "accounts_url": "{url}/dc/eu"}, "not in data centre 'eu'"),
+    ],
+)
+def test_check_fails_clearly(emulator: ZohoCrmEmulator, change: dict[str, str], expected: str) -> None:
+    config = {**emulator.config(), **{k: v.format(url=emulator.url) for k, v in change.items()}}
+    run = cli_runner.run("check", config)
+    status = run.connection_status()
+    assert status["status"] == "FAILED" and expected in status["message"]
+    assert "Traceback" not in status["message"]
+    assert not run.invalid_lines
+
+
+def test_check_fails_for_a_token_without_the_metadata_scopes(emulator: ZohoCrmEmulator) -> None:
+    token = emulator.new_refresh_token(scopes=["ZohoCRM.modules.READ", "ZohoCRM.org.READ"])
+    status = cli_runner.run("check", {**emulator.config(), "refresh_token": token}).connection_status()
+    assert status["status"] == "FAILED" and "ZohoCRM.settings.modules.READ" in status["message"]
+
+
+# ---- discover ---------------------------------------------------------------------------
+
+
+def test_discover_lists_exactly_the_readable_api_supported_modules(
+    emulator: ZohoCrmEmulator, discovered: dict[str, Any]
+) -> None:
+    names = {s["name"] for s in discovered["streams"]}
+    assert {"leads", "contacts", "accounts", "deals", "quotes", "notes", "projects"} <= names
+    assert "campaigns" not in names  # the user's profile may not read it
+    assert not {"home", "analytics", "feeds", "visits"} & names  # not API-supported
+    assert {"quotes_quoted_items", "users", "roles", "profiles", "org"} <= names
+    for stream in discovered["streams"]:
+        jsonschema.Draft7Validator.check_schema(stream["json_schema"])
+    leads = next(s for s in discovered["streams"] if s["name"] == LEADS)
+    assert leads["default_cursor_field"] == ["Modified_Time"]
+    assert len(leads["json_schema"]["properties"]) > 50
+    no_cursor = next(s for s in discovered["streams"] if s["name"] == "price_books_archive")
+    assert no_cursor["supported_sync_modes"] == ["full_refresh"]
+
+
+# ---- full refresh -----------------------------------------------------------------------
+
+
+def test_every_line_is_a_protocol_message_and_every_record_matches_its_schema(
+    full_read: cli_runner.CliRun, discovered: dict[str, Any]
+) -> None:
+    assert not full_read.invalid_lines
+    validators = {s["name"]: jsonschema.Draft7Validator(s["json_schema"]) for s in discovered["streams"]}
+    for record in full_read.records:
+        errors = list(validators[record["stream"]].iter_errors(record["data"]))
+        assert not errors, (record["stream"], errors[0].message)
+
+
+@pytest.mark.parametrize("module", ["Leads", "Contacts", "Accounts", "Deals", "Quotes", "Projects", "Notes"])
+def test_full_refresh_returns_exactly_the_emulators_records(
+    emulator: ZohoCrmEmulator, full_read: cli_runner.CliRun, module: str
+) -> None:
+    stream = module.lower()
+    read = {r["id"]: comparable(r) for r in full_read.records_of(stream)}
+    expected = {r["id"]: comparable(r) for r in emulator.records(module)}
+    assert len(read) == len(full_read.records_of(stream))  # no duplicates
+    assert read == expected
+
+
+def test_leads_include_converted_leads_and_read_past_2000_records(
+    emulator: ZohoCrmEmulator, full_read: cli_runner.CliRun
+) -> None:
+    leads = {lead["id"]: lead for lead in full_read.records_of(LEADS)}
+    assert len(leads) > 2000
+    converted = [lead for lead in emulator.records("Leads") if lead.get("$converted")]
+    assert converted and all(lead["id"] in leads for lead in converted)
+    assert all(leads[lead["id"]].get("Converted_Date_Time") for lead in converted)
+
+
+def test_line_items_equal_the_emulators_subform_rows(
+    emulator: ZohoCrmEmulator, full_read: cli_runner.CliRun
+) -> None:
+    expected = [
+        {**comparable(line), "parent_id": quote["id"]}
+        for quote in emulator.records("Quotes")
+        for line in quote.get("Quoted_Items") or []
+    ]
+    rows = [
+        {k: v for k, v in row.items() if k != "parent_modified_time"}
+        for row in full_read.records_of("quotes_quoted_items")
+    ]
+    assert sorted(rows, key=lambda r: r["id"]) == sorted(expected, key=lambda r: r["id"])
+
+
+def test_metadata_streams_equal_the_emulators_data(
+    emulator: ZohoCrmEmulator, full_read: cli_runner.CliRun
+) -> None:
+    all_users = {u["id"] for u in emulator.state.users if u["status"] != "deleted"}  # Zoho's type=AllUsers
+    assert {u["id"] for u in full_read.records_of("users")} == all_users
+    assert {r["id"] for r in full_read.records_of("roles")} == {r["id"] for r in emulator.state.roles}
+    assert len(full_read.records_of("org")) == 1
+
+
+# ---- incremental ------------------------------------------------------------------------
+
+
+def test_incremental_reads_every_change_including_same_second_ones() -> None:
+    with fresh_emulator() as emu:
+        catalog = cli_runner.run("discover", emu.config()).catalog()
+        configured = catalog_of(catalog, LEADS, CONTACTS)
+        first = cli_runner.run("read", emu.config(), configured)
+        state = first.final_state()
+        cursor = next(s for s in state if s["stream"]["stream_descriptor"]["name"] == LEADS)["stream"][
+            "stream_state"
+        ]
+        assert cursor["Modified_Time"].endswith("Z")
+        # Changes in the very second the cursor points at, and later ones.
+        same_second = emu.modify("Leads", count=3, modified_time=cursor["Modified_Time"])
+        later = emu.modify("Leads", count=4)
+        created = emu.create("Contacts", count=2)
+        second = cli_runner.run("read", emu.config(), configured, state)
+        leads = {r["id"] for r in second.records_of(LEADS)}
+        assert set(same_second["ids"]) <= leads and set(later["ids"]) <= leads
+        assert set(created["ids"]) <= {r["id"] for r in second.records_of(CONTACTS)}
+        assert len(second.records_of(LEADS)) < len(first.records_of(LEADS))
+
+
+def test_an_interrupted_sync_resumes_from_its_last_state_and_loses_nothing() -> None:
+    with fresh_emulator(preset="realistic") as emu:
+        catalog = cli_runner.run("discover", emu.config()).catalog()
+        configured = catalog_of(catalog, LEADS)
+        # After the first page every connection drops: the sync fails mid-stream.
+        emu.faults(script=[{"path_contains": "page_token=", "action": "drop", "times": 1000}])
+        broken = cli_runner.run("read", emu.config(), configured, env={"ZOHO_CRM_MAX_ATTEMPTS": "2"})
+        assert broken.returncode != 0
+        partial = broken.records_of(LEADS)
+        assert 0 < len(partial) < len(emu.records("Leads"))
+        emu.faults(script=[])
+        resumed = cli_runner.run("read", emu.config(), configured, broken.final_state())
+        ids = {r["id"] for r in partial} | {r["id"] for r in resumed.records_of(LEADS)}
+        assert ids == {r["id"] for r in emu.records("Leads")}
+        assert len(resumed.records_of(LEADS)) < len(emu.records("Leads"))
+
+
+def test_deleted_records_become_tombstones_on_the_next_incremental_sync() -> None:
+    with fresh_emulator() as emu:
+        configured = catalog_of(cli_runner.run("discover", emu.config()).catalog(), LEADS)
+        first = cli_runner.run("read", emu.config(), configured)
+        deleted = emu.delete("Leads", count=3)
+        second = cli_runner.run("read", emu.config(), configured, first.final_state())
+        tombstones = [r for r in second.records_of(LEADS) if r.get("_ab_cdc_deleted_at")]
+        assert {t["id"] for t in tombstones} == set(deleted["ids"])
+        assert {t["_ab_cdc_deleted_at"] for t in tombstones} == {deleted["deleted_time"]}
+
+
+# ---- resilience -------------------------------------------------------------------------
+
+
+def test_token_expiry_mid_sync_costs_one_token_request() -> None:
+    with fresh_emulator(preset="realistic") as emu:
+        configured = catalog_of(cli_runner.run("discover", emu.config()).catalog(), LEADS, incremental=False)
+        emu.reset_stats()
+        # Zoho rejects the token mid-chain, as when it expires (page tokens live on).
+        emu.faults(script=[{"path_contains": "page_token=", "action": "401", "times": 1}])
+        run = cli_runner.run("read", emu.config(), configured)
+        assert run.returncode == 0
+        assert len(run.records_of(LEADS)) == len(emu.records("Leads"))
+        assert emu.stats()["token_grants"] == 2  # the first token, and one after it expired
+
+
+def test_a_storm_of_429_and_5xx_still_ends_with_every_record() -> None:
+    with fresh_emulator() as emu:
+        configured = catalog_of(
+            cli_runner.run("discover", emu.config()).catalog(), LEADS, CONTACTS, incremental=False
+        )
+        emu.faults(rate_429=0.2, rate_5xx=0.2, rate_truncate=0.05, rate_drop=0.05, seed=3)
+        run = cli_runner.run("read", emu.config(), configured, env={"ZOHO_CRM_BACKOFF_BASE_SECONDS": "0.05"})
+        emu.faults(rate_429=0, rate_5xx=0, rate_truncate=0, rate_drop=0)
+        assert run.returncode == 0, run.errors()
+        assert {r["id"] for r in run.records_of(LEADS)} == {r["id"] for r in emu.records("Leads")}
+        assert {r["id"] for r in run.records_of(CONTACTS)} == {r["id"] for r in emu.records("Contacts")}
+
+
+def test_a_forbidden_module_is_skipped_with_a_warning_while_the_rest_sync(emulator: ZohoCrmEmulator) -> None:
+    forbidden = {
+        "name": "campaigns",
+        "json_schema": {"type": "object", "properties": {"id": {"type": ["null", "string"]}}},
+        "supported_sync_modes": ["full_refresh"],
+        "source_defined_primary_key": [["id"]],
+    }
+    discovered = cli_runner.run("discover", emulator.config()).catalog()
+    catalog = {"streams": [s for s in discovered["streams"] if s["name"] == CONTACTS] + [forbidden]}
+    run = cli_runner.run("read", emulator.config(), cli_runner.configured_catalog(catalog, incremental=False))
+    assert len(run.records_of(CONTACTS)) == len(emulator.records("Contacts"))
+    assert not run.records_of("campaigns")
+    assert any("Campaigns" in w or "campaigns" in w for w in run.logs("WARN"))
