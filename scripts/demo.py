@@ -71,7 +71,8 @@ def step(title: str) -> float:
 def summarise_read(run: cli_runner.CliRun, started: float) -> Counter:
     counts = Counter(r["stream"] for r in run.records)
     print(
-        f"   {sum(counts.values()):,} records from {len(counts)} streams in {time.monotonic() - started:.1f} s"
+        f"   {sum(counts.values()):,} records from {len(counts)} streams"
+        f" in {time.monotonic() - started:.1f} s"
     )
     for warning in run.logs("WARN"):
         print(f"   warning: {warning}")
@@ -137,7 +138,8 @@ def main() -> int:
             by_endpoint = stats.get("requests_by_endpoint", {})
             print(
                 f"\n== requests served by the emulator: {sum(by_endpoint.values()):,} "
-                f"(token grants: {stats.get('token_grants')}, peak concurrency: {stats.get('peak_concurrency')})"
+                f"(token grants: {stats.get('token_grants')}, "
+                f"peak concurrency: {stats.get('peak_concurrency')})"
             )
             for endpoint, count in sorted(by_endpoint.items(), key=lambda item: -item[1])[:8]:
                 print(f"   {count:>6,}  {endpoint}")
