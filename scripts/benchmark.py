@@ -102,13 +102,11 @@ def main() -> int:
         print(f"latency / concurrency limit: {args.latency_ms} ms / {args.concurrency}")
         print(f"records read               : {records:,} (exit code {read.returncode})")
         print(f"wall time                  : {wall:.2f} s")
-        print(
-            f"CPU time (connector)       : {cpu:.2f} s = {cpu / max(records, 1) * 10_000:.2f} s per 10,000 records"
-        )
+        per_10k = cpu / max(records, 1) * 10_000
+        print(f"CPU time (connector)       : {cpu:.2f} s = {per_10k:.2f} s per 10,000 records")
         print(f"peak memory (largest child): {after.ru_maxrss / 1024:.0f} MB")
-        print(
-            f"API calls                  : {calls} (minimum {minimum}); peak concurrency {stats['peak_concurrency']}"
-        )
+        peak = stats["peak_concurrency"]
+        print(f"API calls                  : {calls} (minimum {minimum}); peak concurrency {peak}")
         for endpoint, count in sorted(stats["requests_by_endpoint"].items()):
             print(f"   {count:>6}  {endpoint}")
         return 0 if read.returncode == 0 and records == args.modules * args.records else 1
