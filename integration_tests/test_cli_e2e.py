@@ -266,3 +266,39 @@ def test_a_forbidden_module_is_skipped_with_a_warning_while_the_rest_sync(emulat
     assert len(run.records_of(CONTACTS)) == len(emulator.records("Contacts"))
     assert not run.records_of("campaigns")
     assert any("Campaigns" in w or "campaigns" in w for w in run.logs("WARN"))
+
+
+# ---- org metadata and the deleted-records log ----------------------------------------------
+
+
+def test_fields_and_modules_streams_equal_the_emulators_metadata(
+    emulator: ZohoCrmEmulator, full_read: cli_runner.CliRun
+) -> None:
+    leads = emulator.state.module("Leads")
+    expected = {f["api_name"] for f in emulator.state.fields_meta(leads)}
+    read = {f["api_name"] for f in full_read.records_of("fields") if f["module"] == "Leads"}
+    assert read == expected
+    assert {m["api_name"] for m in full_read.records_of("modules")} == set(emulator.state.modules)
+
+
+def test_deleted_records_stream_reports_each_deletion_once() -> None:
+    with fresh_emulator() as emu:
+        configured = catalog_of(cli_runner.run("discover", emu.config()).catalog(), "deleted_records")
+        first = cli_runner.run("read", emu.config(), configured)
+        before = {(r["module"], r["id"]) for r in first.records_of("deleted_records")}
+        assert before == {
+            (module, d["id"]) for module in ("Leads", "Contacts") for d in emu.deleted_records(module)
+        }
+        deleted = emu.delete("Contacts", count=2)
+        second = cli_runner.run("read", emu.config(), configured, first.final_state())
+        new = [r for r in second.records_of("deleted_records") if (r["module"], r["id"]) not in before]
+        assert {r["id"] for r in new} == set(deleted["ids"])
+        assert {r["deleted_time"] for r in new} == {deleted["deleted_time"]}
+
+
+def test_territories_are_skipped_with_a_warning_where_the_org_has_none() -> None:
+    with fresh_emulator(territories_enabled=False) as emu:
+        configured = catalog_of(cli_runner.run("discover", emu.config()).catalog(), "territories", "roles")
+        run = cli_runner.run("read", emu.config(), configured)
+        assert run.returncode == 0 and not run.records_of("territories") and run.records_of("roles")
+        assert any("territory management" in warning for warning in run.logs("WARN"))

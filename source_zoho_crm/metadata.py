@@ -23,6 +23,13 @@ CURSOR_CANDIDATES = ("Modified_Time", "Created_Time", "Action_Performed_Time")
 SORTABLE_FIELDS = ("id", "Created_Time", "Modified_Time")
 MAX_FIELDS_PER_REQUEST = 50
 DELETED_AT = "_ab_cdc_deleted_at"
+# What Zoho answers for /settings/territories when territory management is off.
+TERRITORIES_OFF_CODES = (
+    "TERRITORY_NOT_ENABLED",
+    "FEATURE_NOT_ENABLED",
+    "FEATURE_NOT_SUPPORTED",
+    "NOT_ALLOWED",
+)
 
 
 def stream_name_for(api_name: str) -> str:
@@ -131,6 +138,18 @@ class ZohoMetadata:
                 orgs = body.get("org") or [{}]
                 self._org = orgs[0] if isinstance(orgs, list) and orgs else {}
             return self._org
+
+    def territories(self) -> list[Mapping[str, Any]]:
+        """The org's territories; none (with a warning) where territory management is off."""
+        try:
+            body = self._client.get("/crm/v8/settings/territories", what="the territories").body or {}
+        except ZohoApiError as error:
+            if error.code in TERRITORIES_OFF_CODES:
+                logger.warning("No territories: the org does not use territory management (%s).", error.code)
+                return []
+            raise
+        territories = body.get("territories")
+        return [t for t in territories if isinstance(t, Mapping)] if isinstance(territories, list) else []
 
     def modules(self) -> list[Mapping[str, Any]]:
         with self._lock:

@@ -27,6 +27,7 @@ from source_zoho_crm.auth import ZohoTokenProvider, shared_token_provider
 from source_zoho_crm.config import ConfigError, ZohoConfig, concurrency_for_edition, parse_config
 from source_zoho_crm.errors import ZohoAccessError, ZohoError
 from source_zoho_crm.metadata import ZohoMetadata
+from source_zoho_crm.metadata_streams import cached_metadata_streams, deleted_records_stream
 from source_zoho_crm.module_stream import build_module_stream, build_subform_stream
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
@@ -80,6 +81,23 @@ class SourceZohoCrm(ConcurrentDeclarativeSource):
             return concurrency_for_edition(None)
         return concurrency_for_edition(license_details.get("paid_type"))
 
+    def _metadata_streams(
+        self, config: Mapping[str, Any], zoho: ZohoSession, sync_modes: Mapping[str, SyncMode]
+    ) -> list[AbstractStream]:
+        """The manifest's streams, those served from the metadata cache, and the deleted-records log."""
+        deleted_mode = sync_modes.get("deleted_records", SyncMode.incremental)
+        return [
+            *super().streams(config),
+            *cached_metadata_streams(zoho.metadata, self._message_repository),
+            deleted_records_stream(
+                zoho.metadata,
+                zoho.client,
+                deleted_mode,
+                self._connector_state_manager,
+                self._message_repository,
+            ),
+        ]
+
     # ---- commands -------------------------------------------------------------------------
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
@@ -101,7 +119,7 @@ class SourceZohoCrm(ConcurrentDeclarativeSource):
         """The metadata streams of the manifest, then a stream per readable module and per subform."""
         zoho = self._zoho
         zoho.client.set_max_concurrent(self._concurrency_limit(zoho))
-        streams: list[AbstractStream] = list(super().streams(config))
+        streams = self._metadata_streams(config, zoho, {})
         shared = (zoho.client, SyncMode.incremental, self._connector_state_manager, self._message_repository)
         for spec in zoho.metadata.module_streams():
             streams.append(build_module_stream(spec, *shared))
@@ -119,8 +137,10 @@ class SourceZohoCrm(ConcurrentDeclarativeSource):
         limit = self._concurrency_limit(zoho)
         zoho.client.set_max_concurrent(limit)
         sync_modes = {configured.stream.name: configured.sync_mode for configured in catalog.streams}
-        declarative = [s for s in super().streams(config) if s.name in sync_modes]
-        declared = {s.name for s in declarative}
+        metadata_streams = [
+            s for s in self._metadata_streams(config, zoho, sync_modes) if s.name in sync_modes
+        ]
+        declared = {s.name for s in metadata_streams}
         module_streams: list[AbstractStream] = []
         start = zoho.config.start_datetime
         shared = (self._connector_state_manager, self._message_repository)
@@ -136,7 +156,9 @@ class SourceZohoCrm(ConcurrentDeclarativeSource):
                 if child.stream_name in sync_modes:
                     mode = sync_modes[child.stream_name]
                     module_streams.append(build_subform_stream(child, zoho.client, mode, *shared, start))
-        selected = self._select_streams(streams=[*declarative, *module_streams], configured_catalog=catalog)
+        selected = self._select_streams(
+            streams=[*metadata_streams, *module_streams], configured_catalog=catalog
+        )
         if not selected:
             return
         engine = ConcurrentSource.create(

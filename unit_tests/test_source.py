@@ -287,3 +287,46 @@ def test_subform_lines_are_a_child_stream_with_parent_id_and_cursor(org: Any) ->
     assert output.state_messages[-1].state.stream.stream_state.__dict__ == {
         "parent_modified_time": "2025-03-04T12:59:00Z"
     }
+
+
+def test_metadata_streams_reuse_the_metadata_already_fetched(org: Any) -> None:
+    output = run_read(
+        raw_config(),
+        {"org": SyncMode.full_refresh, "modules": SyncMode.full_refresh, "fields": SyncMode.full_refresh},
+    )
+    fields = [r.record.data for r in output.records if r.record.stream == "fields"]
+    assert {(f["module"], f["api_name"]) for f in fields} == {
+        (module, f["api_name"]) for module, module_fields in FIELDS.items() for f in module_fields
+    }
+    assert len([r for r in output.records if r.record.stream == "modules"]) == len(MODULES)
+    for path in ("/crm/v8/org", "/crm/v8/settings/modules"):
+        assert len([r for r in org.request_history if r.url.split("?")[0].endswith(path)]) == 1
+    assert any("Campaigns" in m.log.message for m in output.logs if m.log.level.name == "WARN")
+
+
+def test_deleted_records_stream_keeps_a_cursor_per_module(org: Any) -> None:
+    org.get(
+        f"{API}/crm/v8/Leads/deleted",
+        json={
+            "data": [{"id": "9", "type": "recycle", "deleted_time": "2025-03-06T10:00:00+05:30"}],
+            "info": {"more_records": False},
+        },
+    )
+    org.get(f"{API}/crm/v8/Deals_X_Contacts/deleted", status_code=204)
+    org.get(
+        f"{API}/crm/v8/Campaigns/deleted",
+        status_code=403,
+        json={"code": "NO_PERMISSION", "details": {}, "message": "permission denied", "status": "error"},
+    )
+    state = StateBuilder().with_stream_state("deleted_records", {"Leads": "2025-03-01T00:00:00Z"}).build()
+    output = run_read(raw_config(), {"deleted_records": SyncMode.incremental}, state)
+    assert [r.record.data for r in output.records] == [
+        {"id": "9", "type": "recycle", "deleted_time": "2025-03-06T10:00:00+05:30", "module": "Leads"}
+    ]
+    leads_call = next(r for r in org.request_history if "/Leads/deleted" in r.url)
+    assert leads_call.headers["If-Modified-Since"] == "2025-03-01T00:00:00+00:00"
+    assert (
+        "If-Modified-Since"
+        not in next(r for r in org.request_history if "/Deals_X_Contacts/deleted" in r.url).headers
+    )
+    assert output.state_messages[-1].state.stream.stream_state.__dict__ == {"Leads": "2025-03-06T04:30:00Z"}

@@ -1,0 +1,205 @@
+"""Streams served from the metadata cache (org, modules, fields) and the deleted-records audit stream.
+
+Why Python: the cache already holds what these streams emit, so a sync never asks Zoho twice for the
+same metadata; the audit stream keeps one cursor per module.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from typing import Any
+
+from airbyte_cdk.models import Level, SyncMode
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.message import MessageRepository
+from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, CursorField, FinalStateCursor
+from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
+from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
+from airbyte_cdk.sources.types import Record, StreamSlice
+
+from source_zoho_crm.api_client import ZohoApiClient
+from source_zoho_crm.cursor import cursor_from_state
+from source_zoho_crm.datetimes import to_utc_iso
+from source_zoho_crm.deleted_records import read_deleted
+from source_zoho_crm.errors import ZohoAccessError, ZohoInvalidModuleError
+from source_zoho_crm.metadata import ZohoMetadata
+from source_zoho_crm.module_stream import _OnePartition
+
+logger = logging.getLogger("airbyte")
+
+OPEN_SCHEMA: Mapping[str, Any] = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "additionalProperties": True,
+    "properties": {"id": {"type": ["null", "string"]}},
+}
+DELETED_RECORDS_SCHEMA: Mapping[str, Any] = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "additionalProperties": True,
+    "properties": {
+        "module": {"type": ["null", "string"]},
+        "id": {"type": ["null", "string"]},
+        "display_name": {"type": ["null", "string"]},
+        "type": {"type": ["null", "string"]},
+        "deleted_time": {
+            "type": ["null", "string"],
+            "format": "date-time",
+            "airbyte_type": "timestamp_with_timezone",
+        },
+        "deleted_by": {"type": ["null", "object"], "additionalProperties": True},
+        "created_by": {"type": ["null", "object"], "additionalProperties": True},
+    },
+}
+
+
+class _RowsPartition(Partition):
+    """Rows from a callable; an access error ends the stream with a warning."""
+
+    def __init__(
+        self, name: str, rows: Callable[[], Iterable[Mapping[str, Any]]], repository: MessageRepository
+    ):
+        self._name = name
+        self._rows = rows
+        self._repository = repository
+
+    def read(self) -> Iterable[Record]:
+        try:
+            for row in self._rows():
+                yield Record(data=row, stream_name=self._name)
+        except (ZohoAccessError, ZohoInvalidModuleError) as denied:
+            warning = f"Skipping stream {self._name}: {denied.message}"
+            self._repository.log_message(Level.WARN, lambda: {"message": warning})
+
+    def to_slice(self) -> Mapping[str, Any] | None:
+        return None
+
+    def stream_name(self) -> str:
+        return self._name
+
+    def __hash__(self) -> int:
+        return hash(self._name)
+
+
+def _stream(
+    name: str,
+    rows: Callable[[], Iterable[Mapping[str, Any]]],
+    repository: MessageRepository,
+    primary_key: list[str],
+    schema: Mapping[str, Any] = OPEN_SCHEMA,
+    cursor: Cursor | None = None,
+    cursor_field: str | None = None,
+) -> DefaultStream:
+    return DefaultStream(
+        partition_generator=_OnePartition(_RowsPartition(name, rows, repository)),
+        name=name,
+        json_schema=schema,
+        primary_key=primary_key,
+        cursor_field=CursorField(cursor_field) if cursor_field else None,
+        logger=logger,
+        cursor=cursor or FinalStateCursor(name, None, repository),
+    )
+
+
+def cached_metadata_streams(metadata: ZohoMetadata, repository: MessageRepository) -> list[DefaultStream]:
+    """`org`, `modules` and `fields` (what discovery fetched anyway, with no second call), `territories`."""
+
+    def fields() -> Iterable[Mapping[str, Any]]:
+        for module in metadata.selected_modules():
+            api_name = str(module["api_name"])
+            try:
+                module_fields = metadata.fields(api_name)
+            except ZohoAccessError as denied:
+                logger.warning("Fields of module %s left out: %s", api_name, denied.message)
+                continue
+            for field in module_fields:
+                yield {**field, "module": api_name}
+
+    return [
+        _stream("org", lambda: [metadata.org()], repository, ["id"]),
+        _stream("territories", metadata.territories, repository, ["id"]),
+        _stream("modules", metadata.modules, repository, ["id"]),
+        _stream("fields", fields, repository, ["module", "id"]),
+    ]
+
+
+class PerModuleCursor(Cursor):
+    """State `{"Leads": "<newest deleted_time, UTC>", ...}`: each module resumes on its own."""
+
+    def __init__(
+        self, name: str, state_manager: ConnectorStateManager, repository: MessageRepository
+    ) -> None:
+        self._name = name
+        self._state_manager = state_manager
+        self._repository = repository
+        self._state: dict[str, Any] = dict(state_manager.get_stream_state(name, None) or {})
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        return self._state
+
+    def since(self, module: str) -> Any:
+        return cursor_from_state(self._name, module, self._state)
+
+    def checkpoint(self, module: str, newest: Any) -> None:
+        if newest is not None:
+            self._state[module] = to_utc_iso(newest)
+        self._state_manager.update_state_for_stream(self._name, None, self._state)
+        self._repository.emit_message(self._state_manager.create_state_message(self._name, None))
+
+    def observe(self, record: Record) -> None:
+        """Per-module progress is reported by the reader."""
+
+    def close_partition(self, partition: Partition) -> None:
+        """Each module checkpointed as it finished."""
+
+    def ensure_at_least_one_state_emitted(self) -> None:
+        self._state_manager.update_state_for_stream(self._name, None, self._state)
+        self._repository.emit_message(self._state_manager.create_state_message(self._name, None))
+
+    def stream_slices(self) -> Iterable[StreamSlice]:
+        yield StreamSlice(partition={}, cursor_slice={})
+
+    def should_be_synced(self, record: Record) -> bool:
+        return True
+
+
+def deleted_records_stream(
+    metadata: ZohoMetadata,
+    client: ZohoApiClient,
+    sync_mode: SyncMode,
+    state_manager: ConnectorStateManager,
+    repository: MessageRepository,
+) -> DefaultStream:
+    """Every module's deleted-records log (who deleted what, when), incremental on deleted_time."""
+    name = "deleted_records"
+    incremental = sync_mode == SyncMode.incremental
+    cursor = PerModuleCursor(name, state_manager, repository) if incremental else None
+
+    def rows() -> Iterable[Mapping[str, Any]]:
+        for module in metadata.selected_modules():
+            api_name = str(module["api_name"])
+            since = cursor.since(api_name) if cursor else None
+            newest = since
+            try:
+                for entries, newest_on_page in read_deleted(client, api_name, since):
+                    for entry in entries:
+                        yield {**entry, "module": api_name}
+                    if newest_on_page is not None and (newest is None or newest_on_page > newest):
+                        newest = newest_on_page
+            except (ZohoAccessError, ZohoInvalidModuleError) as denied:
+                logger.warning("Deleted records of %s left out: %s", api_name, denied.message)
+                continue
+            if cursor:
+                cursor.checkpoint(api_name, newest)
+
+    return _stream(
+        name,
+        rows,
+        repository,
+        ["module", "id"],
+        schema=DELETED_RECORDS_SCHEMA,
+        cursor=cursor,
+        cursor_field="deleted_time",
+    )
