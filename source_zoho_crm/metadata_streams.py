@@ -34,6 +34,16 @@ OPEN_SCHEMA: Mapping[str, Any] = {
     "additionalProperties": True,
     "properties": {"id": {"type": ["null", "string"]}},
 }
+FIELDS_SCHEMA: Mapping[str, Any] = {
+    **OPEN_SCHEMA,
+    "properties": {
+        "module": {"type": ["null", "string"]},
+        "id": {"type": ["null", "string"]},
+        "api_name": {"type": ["null", "string"]},
+        "data_type": {"type": ["null", "string"]},
+        "json_type": {"type": ["null", "string"]},
+    },
+}
 DELETED_RECORDS_SCHEMA: Mapping[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "type": "object",
@@ -120,7 +130,7 @@ def cached_metadata_streams(metadata: ZohoMetadata, repository: MessageRepositor
         _stream("org", lambda: [metadata.org()], repository, ["id"]),
         _stream("territories", metadata.territories, repository, ["id"]),
         _stream("modules", metadata.modules, repository, ["id"]),
-        _stream("fields", fields, repository, ["module", "id"]),
+        _stream("fields", fields, repository, ["module", "id"], schema=FIELDS_SCHEMA),
     ]
 
 
