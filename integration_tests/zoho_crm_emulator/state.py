@@ -397,7 +397,9 @@ class OrgState:
             if roll < 0.3:
                 modified.append(c)
             else:
-                modified.append(min(w1, c + rng.randint(1, 120 * DAY if roll < 0.9 else 400 * DAY)))
+                late = c + rng.randint(1, 120 * DAY if roll < 0.9 else 400 * DAY)
+                # Past the window's end: anywhere in what is left of it, not piled up on its last second.
+                modified.append(late if late <= w1 else rng.randint(c, w1))
         order = sorted(range(n), key=lambda i: modified[i])
         pos = 0
         while pos < n - 5:
