@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from source_zoho_crm.api_client import ZohoApiClient
-from source_zoho_crm.datetimes import if_modified_since_header, parse_zoho_datetime
+from source_zoho_crm.datetimes import if_modified_since_header, parse_zoho_datetime, to_utc_iso
 from source_zoho_crm.errors import ZohoApiError
+
+logger = logging.getLogger("airbyte")
 
 PAGE_SIZE = 200
 # The deleted-records API pages with `page` only, which Zoho stops at 2000 records.
@@ -16,9 +19,13 @@ PAGE_WALL_CODES = ("DISCRETE_PAGINATION_LIMIT_EXCEEDED",)
 
 
 def read_deleted(
-    client: ZohoApiClient, module: str, since: datetime | None
+    client: ZohoApiClient, module: str, since: datetime | None, *, stop_at_wall: bool = False
 ) -> Iterator[tuple[list[dict[str, Any]], datetime | None]]:
-    """Pages of entries (type=all) deleted at or after `since`, each with its newest deleted_time."""
+    """Pages of entries (type=all) deleted at or after `since`, each with its newest deleted_time.
+
+    Zoho lists at most 2,000 entries. Tombstones must not miss one, so past that the read fails;
+    the audit stream (`stop_at_wall`) keeps what Zoho could list and warns.
+    """
     headers = {"If-Modified-Since": if_modified_since_header(since)} if since else None
     page = 1
     while True:
@@ -28,12 +35,22 @@ def read_deleted(
                 f"/crm/v8/{module}/deleted", params, headers, what=f"deleted records of {module}"
             )
         except ZohoApiError as error:
-            if error.code in PAGE_WALL_CODES:
-                raise ZohoApiError(
-                    f"More than 2,000 records of {module} were deleted since {since}; Zoho's deleted-records "
-                    "API cannot page past 2,000. Run a full refresh of this stream to drop them."
-                ) from None
-            raise
+            if error.code not in PAGE_WALL_CODES:
+                raise
+            window = f"since {to_utc_iso(since)}" if since else "in its log"
+            if stop_at_wall:
+                logger.warning(
+                    "Module %s has more than 2,000 deleted records %s; Zoho's deleted-records API lists only "
+                    "2,000, so the older ones are not in deleted_records.",
+                    module,
+                    window,
+                )
+                return
+            raise ZohoApiError(
+                f"More than 2,000 records of {module} were deleted {window}; Zoho's deleted-records API "
+                "lists only 2,000, so some tombstones would be missing. Run a full refresh of this module's "
+                "stream (it has no deleted rows) and incremental syncs go on from there."
+            ) from None
         entries = response.data
         if not entries:
             return

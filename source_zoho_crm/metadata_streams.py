@@ -193,7 +193,7 @@ def deleted_records_stream(
             since = cursor.since(api_name) if cursor else None
             newest = since
             try:
-                for entries, newest_on_page in read_deleted(client, api_name, since):
+                for entries, newest_on_page in read_deleted(client, api_name, since, stop_at_wall=True):
                     for entry in entries:
                         yield {**entry, "module": api_name}
                     if newest_on_page is not None and (newest is None or newest_on_page > newest):

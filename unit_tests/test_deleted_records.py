@@ -1,0 +1,60 @@
+"""Zoho's deleted-records log: paging, the 2,000-entry wall, tombstones."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from source_zoho_crm.deleted_records import read_deleted, tombstone
+from source_zoho_crm.errors import ZohoApiError
+from unit_tests.conftest import API
+
+DELETED = f"{API}/crm/v8/Leads/deleted"
+WALL = {
+    "status_code": 400,
+    "json": {"code": "DISCRETE_PAGINATION_LIMIT_EXCEEDED", "details": {}, "message": ""},
+}
+
+
+def entries(start: int, count: int) -> list[dict[str, Any]]:
+    return [
+        {"id": str(i), "deleted_time": f"2025-01-01T00:00:{i % 60:02d}+05:30"}
+        for i in range(start, start + count)
+    ]
+
+
+def test_pages_until_no_more_records(client: Any, requests_mock: Any) -> None:
+    requests_mock.get(
+        DELETED,
+        [
+            {"json": {"data": entries(0, 200), "info": {"more_records": True}}},
+            {"json": {"data": entries(200, 3), "info": {"more_records": False}}},
+        ],
+    )
+    pages = list(read_deleted(client, "Leads", None))
+    assert [len(p) for p, _ in pages] == [200, 3]
+    assert [r.qs["page"] for r in requests_mock.request_history[1:]] == [["1"], ["2"]]
+    assert pages[0][1] == datetime(2024, 12, 31, 18, 30, 59, tzinfo=timezone.utc)
+
+
+def test_tombstones_fail_past_the_wall_rather_than_miss_deletions(client: Any, requests_mock: Any) -> None:
+    requests_mock.get(DELETED, [{"json": {"data": entries(0, 200), "info": {"more_records": True}}}, WALL])
+    since = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    with pytest.raises(ZohoApiError, match="deleted since 2025-01-01T00:00:00Z.*full refresh"):
+        list(read_deleted(client, "Leads", since))
+
+
+def test_the_audit_stream_keeps_what_zoho_lists_and_warns(
+    client: Any, requests_mock: Any, caplog: Any
+) -> None:
+    requests_mock.get(DELETED, [{"json": {"data": entries(0, 200), "info": {"more_records": True}}}, WALL])
+    pages = list(read_deleted(client, "Leads", None, stop_at_wall=True))
+    assert len(pages) == 1
+    assert "lists only 2,000" in caplog.text
+
+
+def test_tombstone_follows_airbytes_cdc_convention() -> None:
+    entry = {"id": "1", "deleted_time": "2025-01-01T00:00:00+05:30", "display_name": "x"}
+    assert tombstone(entry) == {"id": "1", "_ab_cdc_deleted_at": "2025-01-01T00:00:00+05:30"}
