@@ -78,6 +78,8 @@ class SubformStreamSpec:
 
     parent: ModuleStreamSpec
     field_name: str
+    # The subform module's own field metadata (fetched for discovery only; a read needs no schema).
+    line_fields: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def stream_name(self) -> str:
@@ -88,21 +90,29 @@ class SubformStreamSpec:
         return f"parent_{self.parent.cursor_field.lower()}" if self.parent.cursor_field else None
 
     @property
+    def subform_module(self) -> str:
+        """The subform's module API name, as its field on the parent names it (else the field's name)."""
+        field = next((f for f in self.parent.fields_metadata if f.get("api_name") == self.field_name), {})
+        for key, inner in (("associated_module", "api_name"), ("subform", "module")):
+            value = field.get(key)
+            if isinstance(value, Mapping) and isinstance(value.get(inner), str) and value[inner]:
+                return value[inner]
+        return self.field_name
+
+    @property
     def schema(self) -> Mapping[str, Any]:
-        nullable_string = {"type": ["null", "string"]}
-        properties: dict[str, Any] = {"id": nullable_string, "parent_id": nullable_string}
+        """The line fields' schema plus `parent_id` and the parent's cursor."""
+        extra: dict[str, Any] = {"parent_id": {"type": ["null", "string"]}}
         if self.cursor_field:
-            properties[self.cursor_field] = {
+            extra[self.cursor_field] = {
                 "type": ["null", "string"],
                 "format": "date-time",
                 "airbyte_type": "timestamp_with_timezone",
             }
-        return {
-            "$schema": "http://json-schema.org/draft-07/schema#",
-            "type": "object",
-            "additionalProperties": True,
-            "properties": properties,
-        }
+        schema, warnings = build_stream_schema(self.line_fields, extra_properties=extra)
+        for warning in warnings:
+            logger.warning("Subform %s: %s", self.subform_module, warning)
+        return schema
 
     def reading_spec(self) -> ModuleStreamSpec:
         """The parent module read with only its cursor and this subform (one 50-field chunk)."""
@@ -185,7 +195,12 @@ class ZohoMetadata:
 
     def selected_modules(self) -> list[Mapping[str, Any]]:
         """API-supported modules, narrowed to `modules` from the config (unknown names are an error)."""
-        supported = [m for m in self.modules() if m.get("api_supported") is True]
+        # Subform modules (line items) are read through their parents as `<module>_<subform>` streams.
+        supported = [
+            m
+            for m in self.modules()
+            if m.get("api_supported") is True and m.get("generated_type") != "subform"
+        ]
         if self._config.modules is None:
             return supported
         by_name = {str(m["api_name"]).lower(): m for m in supported}
@@ -198,8 +213,13 @@ class ZohoMetadata:
             )
         return [by_name[name.lower()] for name in self._config.modules]
 
-    def module_streams(self, only: Iterable[str] | None = None) -> list[ModuleStreamSpec]:
-        """One spec per readable module (in parallel); unreadable ones are left out with a warning."""
+    def module_streams(
+        self, only: Iterable[str] | None = None, with_subform_schemas: bool = False
+    ) -> list[ModuleStreamSpec]:
+        """One spec per readable module (in parallel); unreadable ones are left out with a warning.
+
+        `with_subform_schemas` also fetches each subform module's fields (discovery needs them).
+        """
         modules = self.selected_modules()
         names = _unique_stream_names([str(m["api_name"]) for m in modules])
         wanted = set(only) if only is not None else None
@@ -212,17 +232,39 @@ class ZohoMetadata:
             return []
         workers = max(1, min(len(chosen), self._client.max_concurrent))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zoho-fields") as pool:
-            results = list(pool.map(lambda pair: self._try_spec(*pair), chosen))
+            results = list(pool.map(lambda pair: self._try_spec(*pair, with_subform_schemas), chosen))
         return [spec for spec in results if spec is not None]
 
-    def _try_spec(self, module: Mapping[str, Any], stream_name: str) -> ModuleStreamSpec | None:
+    def _try_spec(
+        self, module: Mapping[str, Any], stream_name: str, with_lines: bool
+    ) -> ModuleStreamSpec | None:
         api_name = str(module["api_name"])
         try:
             fields = self.fields(api_name)
         except ZohoAccessError as denied:
             logger.warning("Leaving out module %s: %s", api_name, denied.message)
             return None
-        return build_module_spec(api_name, stream_name, fields, include_deleted=self._config.include_deleted)
+        spec = build_module_spec(api_name, stream_name, fields, include_deleted=self._config.include_deleted)
+        if with_lines:
+            self.subform_streams(spec)  # fetch the line fields in this worker thread
+        return spec
+
+    def subform_streams(self, spec: ModuleStreamSpec) -> list[SubformStreamSpec]:
+        """The subform streams of a module, their schemas from the subform modules' fields."""
+        children = []
+        for child in spec.subform_streams():
+            try:
+                lines = tuple(self.fields(child.subform_module))
+            except (ZohoAccessError, ZohoInvalidModuleError) as problem:
+                logger.warning(
+                    "Subform %s of %s: no field metadata (%s); its lines get an open schema.",
+                    child.subform_module,
+                    spec.api_name,
+                    problem.message,
+                )
+                lines = ()
+            children.append(replace(child, line_fields=lines))
+        return children
 
 
 def build_module_spec(

@@ -121,9 +121,11 @@ class SourceZohoCrm(ConcurrentDeclarativeSource):
         zoho.client.set_max_concurrent(self._concurrency_limit(zoho))
         streams = self._metadata_streams(config, zoho, {})
         shared = (zoho.client, SyncMode.incremental, self._connector_state_manager, self._message_repository)
-        for spec in zoho.metadata.module_streams():
+        for spec in zoho.metadata.module_streams(with_subform_schemas=True):
             streams.append(build_module_stream(spec, *shared))
-            streams.extend(build_subform_stream(child, *shared) for child in spec.subform_streams())
+            streams.extend(
+                build_subform_stream(child, *shared) for child in zoho.metadata.subform_streams(spec)
+            )
         return streams
 
     def read(
