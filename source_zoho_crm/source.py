@@ -56,7 +56,6 @@ class SourceZohoCrm(ConcurrentDeclarativeSource):
         state: list[AirbyteStateMessage] | None = None,
         **kwargs: Any,
     ) -> None:
-        self._config_problem: ConfigError | None = None
         normalized = _with_derived_urls(config) if config is not None else None
         super().__init__(
             catalog=catalog, config=normalized, state=state, source_config=load_manifest(), **kwargs
