@@ -6,6 +6,8 @@ same metadata; the audit stream keeps one cursor per module.
 
 from __future__ import annotations
 
+import importlib.resources
+import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
@@ -28,22 +30,24 @@ from source_zoho_crm.module_stream import _OnePartition
 
 logger = logging.getLogger("airbyte")
 
+
+def load_schema(name: str) -> Mapping[str, Any]:
+    """The JSON schema of stream `name`, shipped as package data in `source_zoho_crm/schemas/`."""
+    folder = importlib.resources.files("source_zoho_crm").joinpath("schemas")
+    return json.loads(folder.joinpath(f"{name}.json").read_text(encoding="utf-8"))
+
+
 OPEN_SCHEMA: Mapping[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "type": "object",
     "additionalProperties": True,
     "properties": {"id": {"type": ["null", "string"]}},
 }
-FIELDS_SCHEMA: Mapping[str, Any] = {
-    **OPEN_SCHEMA,
-    "properties": {
-        "module": {"type": ["null", "string"]},
-        "id": {"type": ["null", "string"]},
-        "api_name": {"type": ["null", "string"]},
-        "data_type": {"type": ["null", "string"]},
-        "json_type": {"type": ["null", "string"]},
-    },
-}
+# Typed after Zoho's OpenAPI spec (v8): typed destinations make columns only for declared properties.
+ORG_SCHEMA: Mapping[str, Any] = load_schema("org")
+TERRITORIES_SCHEMA: Mapping[str, Any] = load_schema("territories")
+MODULES_SCHEMA: Mapping[str, Any] = load_schema("modules")
+FIELDS_SCHEMA: Mapping[str, Any] = load_schema("fields")
 DELETED_RECORDS_SCHEMA: Mapping[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "type": "object",
@@ -127,9 +131,9 @@ def cached_metadata_streams(metadata: ZohoMetadata, repository: MessageRepositor
                 yield {**field, "module": api_name}
 
     return [
-        _stream("org", lambda: [metadata.org()], repository, ["id"]),
-        _stream("territories", metadata.territories, repository, ["id"]),
-        _stream("modules", metadata.modules, repository, ["id"]),
+        _stream("org", lambda: [metadata.org()], repository, ["id"], schema=ORG_SCHEMA),
+        _stream("territories", metadata.territories, repository, ["id"], schema=TERRITORIES_SCHEMA),
+        _stream("modules", metadata.modules, repository, ["id"], schema=MODULES_SCHEMA),
         _stream("fields", fields, repository, ["module", "id"], schema=FIELDS_SCHEMA),
     ]
 
