@@ -40,6 +40,7 @@ JSON_TYPES = {
     "imageupload": "jsonarray",
     "consent_lookup": "jsonobject",
     "layout": "jsonobject",
+    "linetax": "jsonarray",
 }
 FORMULA_JSON_TYPES = {
     "text": "string",
@@ -87,7 +88,8 @@ class FieldSpec:
     lookup: str | None = None  # target module of lookup / multiselectlookup
     modules: list[str] | None = None  # targets of a multi_module_lookup
     formula_return: str | None = None
-    subform: tuple[str, list[FieldSpec]] | None = None  # (subform module api name, its fields)
+    subform: tuple[str, list[FieldSpec]] | None = None  # (subform module api name, its line fields)
+    derived: bool = False  # a line-item value computed from the rest of the line (values.py), never drawn
     prefix: str = ""  # autonumber
     decimal_place: int | None = None
     id: str = ""
@@ -139,7 +141,14 @@ class FieldSpec:
                 "created_source": "crm" if self.custom else "default",
                 "type": "used",
                 "sortable": dt
-                not in ("subform", "multiselectlookup", "multiuserlookup", "fileupload", "imageupload"),
+                not in (
+                    "subform",
+                    "multiselectlookup",
+                    "multiuserlookup",
+                    "fileupload",
+                    "imageupload",
+                    "linetax",
+                ),
                 "filterable": True,
                 "searchable": dt in ("text", "email", "phone", "picklist", "autonumber"),
                 "mass_update": not self.read_only,
@@ -261,6 +270,8 @@ class FieldSpec:
                 "based_on_module": {"api_name": "Notes"},
             }
         if dt == "subform" and self.subform:
+            # Zoho names the subform module twice: `subform` (module API name and id) and
+            # `associated_module`; GET /settings/fields?module=<that name> describes its lines.
             meta["subform"] = {"module": self.subform[0], "id": module_ids.get(self.subform[0], self.id)}
             meta["associated_module"] = {"api_name": self.subform[0], "module": self.subform[0]}
         return meta
@@ -280,6 +291,8 @@ class ModuleDef:
     deleted: tuple[int, int] = (0, 0)  # (recycle, permanent) records already deleted
     converted_share: float = 0.0  # Leads: share of converted leads
     system_keys: bool = True  # add `$`-prefixed system keys to records
+    parent: str | None = None  # subform modules: the parent module's API name
+    parent_field: str | None = None  # subform modules: the parent's subform field holding the lines
 
     def __post_init__(self) -> None:
         self.plural = self.plural or self.api_name.replace("_", " ")

@@ -45,6 +45,7 @@ class MetadataApi:
         profiles = state.profiles if d.readable else state.profiles[:1]
         api = d.api_supported
         user_module = api and d.generated_type in ("default", "custom")
+        parent = ms.parent
         return {
             "api_name": d.api_name,
             "module_name": ms.module_name,
@@ -62,7 +63,7 @@ class MetadataApi:
             "status": "visible",
             "visibility": 1,
             "visible": True,
-            "show_as_tab": d.generated_type != "linking",
+            "show_as_tab": d.generated_type not in ("linking", "subform"),
             "sequence_number": seq,
             "presence_sub_menu": False,
             "sub_menu_available": False,
@@ -91,8 +92,8 @@ class MetadataApi:
             "description": None,
             "arguments": [],
             "territory": None,
-            "parent_module": {},
-            "lookupable": api,
+            "parent_module": {"api_name": parent.api_name, "id": parent.id} if parent is not None else {},
+            "lookupable": api and parent is None,
             "per_page": 200 if api else None,
             "profiles": [{"name": p["name"], "id": p["id"]} for p in profiles],
             "modified_time": state.clock.iso(state.window[0] - (seq % 40) * DAY) if api else None,

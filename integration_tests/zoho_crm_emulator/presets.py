@@ -68,18 +68,59 @@ def audit_fields(modified: bool = True, activity: bool = True) -> list[FieldSpec
 
 
 def line_items(module: str) -> tuple[str, list[FieldSpec]]:
+    """The line items of an inventory module (Quoted_Items, ...); `derived` values are computed per line:
+    Quantity 1-20, Total = Quantity x List_Price, Discount 0-15 % of it, Line_Tax 0-2 taxes on
+    Total_After_Discount, Tax their sum, Net_Total = Total_After_Discount + Tax, Sequence_Number 1, 2, ..."""
     return (
         module,
         [
             F("Product_Name", "lookup", lookup="Products", null_rate=0.0, mandatory=True),
-            F("Quantity", "double", null_rate=0.0),
+            F("Quantity", "double", null_rate=0.0, derived=True, mandatory=True),
             F("List_Price", "currency", null_rate=0.0),
-            F("Discount", "currency", null_rate=0.3),
-            F("Total", "currency", read_only=True, null_rate=0.0),
-            F("Net_Total", "currency", read_only=True, null_rate=0.0),
+            F("Discount", "currency", null_rate=0.0, derived=True),
+            F("Total", "currency", read_only=True, null_rate=0.0, derived=True),
+            F("Total_After_Discount", "currency", read_only=True, null_rate=0.0, derived=True),
+            F("Line_Tax", "linetax", null_rate=0.0, derived=True),
+            F("Tax", "currency", read_only=True, null_rate=0.0, derived=True),
+            F("Net_Total", "currency", read_only=True, null_rate=0.0, derived=True),
             F("Description", "textarea", null_rate=0.5),
+            F("Sequence_Number", "integer", read_only=True, null_rate=0.0, derived=True),
         ],
     )
+
+
+def subform_modules(defs: list[ModuleDef]) -> list[ModuleDef]:
+    """A module per subform field (generated_type `subform`): the line fields, then what every line
+    carries besides its id: `Parent_Id` (lookup to the parent record), `Created_Time`, `Modified_Time`."""
+    out = []
+    for parent in defs:
+        for spec in parent.fields:
+            if spec.data_type != "subform" or not spec.subform:
+                continue
+            api_name, line_fields = spec.subform
+            label = api_name.replace("_", " ")
+            fields = [
+                *line_fields,
+                F("Parent_Id", "lookup", lookup=parent.api_name, read_only=True, null_rate=0.0),
+                F("Created_Time", "datetime", read_only=True, null_rate=0.0),
+                F("Modified_Time", "datetime", read_only=True, null_rate=0.0),
+            ]
+            out.append(
+                ModuleDef(
+                    api_name,
+                    0,
+                    fields,
+                    plural=label,
+                    singular=label.rstrip("s"),
+                    generated_type="subform",
+                    name_field="Parent_Id",
+                    readable=parent.readable,
+                    system_keys=False,
+                    parent=parent.api_name,
+                    parent_field=spec.api_name,
+                )
+            )
+    return out
 
 
 def totals() -> list[FieldSpec]:
@@ -193,10 +234,10 @@ def leads(count: int, converted_share: float = 0.1, deleted: tuple[int, int] = (
             subform=(
                 "Lead_Contacts",
                 [
-                    F("Contact_Person", "text", null_rate=0.0),
-                    F("Role", "picklist", picklist=["Champion", "Buyer", "User"]),
-                    F("Contact_Phone", "phone"),
-                    F("Met_On", "date"),
+                    F("Contact_Person", "text", null_rate=0.0, custom=True),
+                    F("Role", "picklist", picklist=["Champion", "Buyer", "User"], custom=True),
+                    F("Contact_Phone", "phone", custom=True),
+                    F("Met_On", "date", custom=True),
                 ],
             ),
         ),
@@ -288,10 +329,10 @@ def accounts(count: int) -> ModuleDef:
             subform=(
                 "Branch_Offices",
                 [
-                    F("Office_Name", "text", null_rate=0.0),
-                    F("Office_City", "text"),
-                    F("Headcount", "integer"),
-                    F("Opened_On", "date"),
+                    F("Office_Name", "text", null_rate=0.0, custom=True),
+                    F("Office_City", "text", custom=True),
+                    F("Headcount", "integer", custom=True),
+                    F("Opened_On", "date", custom=True),
                 ],
             ),
         ),
@@ -644,7 +685,8 @@ def build(settings: EmulatorSettings) -> list[ModuleDef]:
         defs = small()
     else:
         defs = benchmark(settings.bench_modules, settings.bench_records, settings.bench_fields)
-    return prune_missing_targets(defs)
+    defs = prune_missing_targets(defs)
+    return defs + subform_modules(defs)  # last: the ids and slots of the other modules do not move
 
 
 def prune_missing_targets(defs: list[ModuleDef]) -> list[ModuleDef]:

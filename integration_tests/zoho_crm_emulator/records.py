@@ -1,5 +1,8 @@
 """`GET /crm/v8/{module}` (fields, paging, page tokens, sorting, If-Modified-Since, converted, ids),
-`/{module}/deleted`, `/{module}/actions/count` and `/{module}/{id}`."""
+`/{module}/deleted`, `/{module}/actions/count` and `/{module}/{id}`.
+
+A subform module (`GET /crm/v8/Quoted_Items?fields=...`, Zoho's "Get Subform Data") is served by the same
+code: its entries are the lines of every live record of its parent module."""
 
 from __future__ import annotations
 
@@ -32,7 +35,10 @@ MAX_PER_PAGE = 200
 
 
 def module_scopes(ms: ModuleState) -> list[str]:
-    """Scopes that grant reading module X: `ZohoCRM.modules.{x}.READ` under any of its names (or a parent)."""
+    """Scopes that grant reading module X: `ZohoCRM.modules.{x}.READ` under any of its names (or a parent).
+    A subform module is read with its parent module's scopes."""
+    if ms.parent is not None:
+        return module_scopes(ms.parent)
     names = {ms.api_name.lower(), ms.api_name.lower().replace("_", ""), ms.module_name.lower()}
     scopes = [f"ZohoCRM.modules.{name}.READ" for name in sorted(names)]
     if ms.definition.generated_type == "custom":
@@ -128,7 +134,10 @@ class RecordsApi:
             raise ApiError(
                 400, "INVALID_DATA", "invalid data", {"api_name": unknown[0], "param_name": "fields"}
             )
-        return [n for n in names if n in known and n != "id"]
+        fields = [n for n in names if n in known and n != "id"]
+        if ms.parent is not None and "Parent_Id" not in fields:
+            fields.insert(0, "Parent_Id")  # Get Subform Data: every line names its record
+        return fields
 
     def parse_ims(self, req: Request) -> tuple[int | None, str | None]:
         raw = req.header("If-Modified-Since")

@@ -137,6 +137,35 @@ TAGS = ["VIP", "Follow-up", "Webinar 2025", "Partner", "Churn risk", "Expansion"
 TAG_COLOURS = ["#57B1FD", "#879BFC", "#658BA8", "#FD87BD", "#969696", "#F48435"]
 
 
+# Taxes a line item may carry in `Line_Tax` (the names of Products' `Tax` picklist), with their rates.
+LINE_TAXES = [("Sales Tax", 8.25), ("Vat", 12.5), ("Service Tax", 5.0)]
+
+
+def price_line(
+    list_price: float, index: int, rng: random.Random, taxes: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The derived values of line item `index` (0-based), consistent with each other like Zoho's."""
+    quantity = float(rng.randint(1, 20))
+    total = round(quantity * list_price, 2)
+    discount = round(total * rng.choice([0, 0, 0, 5, 10, 15]) / 100, 2)
+    after = round(total - discount, 2)
+    line_tax = [
+        dict(tax, value=round(after * tax["percentage"] / 100, 2))
+        for tax in rng.sample(taxes, rng.choice([0, 1, 1, 2]))
+    ]
+    tax = round(sum((t["value"] for t in line_tax), 0.0), 2)
+    return {
+        "Quantity": quantity,
+        "Discount": discount,
+        "Total": total,
+        "Total_After_Discount": after,
+        "Line_Tax": line_tax,
+        "Tax": tax,
+        "Net_Total": round(after + tax, 2),
+        "Sequence_Number": index + 1,
+    }
+
+
 class IdAllocator:
     """19-digit numeric ids: 7-digit org prefix, 3-digit slot (module), 9-digit increasing counter."""
 
@@ -280,6 +309,8 @@ class ValueFactory:
             }
         if dt == "layout":
             return lambda rc: {"name": "Standard", "id": self.layout_id}
+        if dt == "linetax":
+            return lambda rc: []
         if dt == "hologram":
             return lambda rc: f"holo:{rc.rng.getrandbits(48):012x}"
         return lambda rc: " ".join(rc.rng.choice(WORDS) for _ in range(2))
@@ -402,22 +433,28 @@ class ValueFactory:
         return links
 
     def _subform(self, spec: FieldSpec, module: str) -> Gen:
+        """The lines of a subform field. Each line holds exactly the fields of its subform module
+        (presets.subform_modules): its line fields, `Parent_Id`, `Created_Time`, `Modified_Time`, and `id`."""
         sub_module, sub_fields = spec.subform or (spec.api_name, [])
-        gens = [(s.api_name, self.generator(s, sub_module)) for s in sub_fields]
+        gens = [(s.api_name, self.generator(s, sub_module)) for s in sub_fields if not s.derived]
+        names = [s.api_name for s in sub_fields]
+        priced = {"Quantity", "List_Price", "Total"} <= set(names)
+        taxes = [
+            {"name": name, "id": str(self.ids.prefix * 10**12 + 996 * 10**9 + i + 1), "percentage": pct}
+            for i, (name, pct) in enumerate(LINE_TAXES)
+        ]
         clock = self.clock
 
         def rows(rc: RecordCtx) -> list[dict[str, Any]]:
             out = []
             for n in range(rc.rng.randint(0, 3)):
-                row: dict[str, Any] = {}
-                sub = RecordCtx(rc.id, n, rc.created, rc.modified, rc.rng, row)
+                values: dict[str, Any] = {}
+                sub = RecordCtx(rc.id, n, rc.created, rc.modified, rc.rng, values)
                 for api_name, gen in gens:
-                    row[api_name] = gen(sub)
-                if "Quantity" in row and "List_Price" in row and row["Quantity"] is not None:
-                    row["Quantity"] = float(rc.rng.randint(1, 20))
-                    row["Total"] = round(row["Quantity"] * (row["List_Price"] or 0), 2)
-                    row["Net_Total"] = round(row["Total"] - (row.get("Discount") or 0), 2)
-                    row["Sequence_Number"] = n + 1
+                    values[api_name] = gen(sub)
+                if priced:
+                    values.update(price_line(values.get("List_Price") or 0.0, n, rc.rng, taxes))
+                row = {name: values.get(name) for name in names}
                 row["Parent_Id"] = {"name": None, "id": rc.id}  # name set once the parent is complete
                 row["Created_Time"] = clock.iso(rc.created)
                 row["Modified_Time"] = clock.iso(rc.modified)
