@@ -164,13 +164,20 @@ def test_line_items_equal_the_emulators_subform_rows(
     assert sorted(rows, key=lambda r: r["id"]) == sorted(expected, key=lambda r: r["id"])
 
 
+@pytest.mark.parametrize("stream", ["roles", "profiles", "currencies", "territories"])
 def test_metadata_streams_equal_the_emulators_data(
+    emulator: ZohoCrmEmulator, full_read: cli_runner.CliRun, stream: str
+) -> None:
+    expected = {item["id"]: comparable(item) for item in getattr(emulator.state, stream)}
+    assert {item["id"]: comparable(item) for item in full_read.records_of(stream)} == expected
+
+
+def test_users_and_org_streams_equal_the_emulators_data(
     emulator: ZohoCrmEmulator, full_read: cli_runner.CliRun
 ) -> None:
-    all_users = {u["id"] for u in emulator.state.users if u["status"] != "deleted"}  # Zoho's type=AllUsers
-    assert {u["id"] for u in full_read.records_of("users")} == all_users
-    assert {r["id"] for r in full_read.records_of("roles")} == {r["id"] for r in emulator.state.roles}
-    assert len(full_read.records_of("org")) == 1
+    all_users = {u["id"]: comparable(u) for u in emulator.state.users if u["status"] != "deleted"}  # AllUsers
+    assert {u["id"]: comparable(u) for u in full_read.records_of("users")} == all_users
+    assert [comparable(org) for org in full_read.records_of("org")] == [comparable(emulator.state.org)]
 
 
 # ---- incremental ------------------------------------------------------------------------
