@@ -9,7 +9,8 @@ fi
 EXTRAS="${EXTRAS:-dev}"
 STAMP=.venv/.installed-$EXTRAS-$(sha256sum < pyproject.toml | cut -c1-16)
 if [ ! -f "$STAMP" ]; then
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[$EXTRAS]"
+  echo "Installing the project and its $EXTRAS extras into .venv (once; a minute or two)..." >&2
+  .venv/bin/python -m pip install -qq --upgrade pip
+  .venv/bin/python -m pip install -qq -e ".[$EXTRAS]"
   touch "$STAMP"
 fi
