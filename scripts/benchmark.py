@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from integration_tests import cli_runner  # noqa: E402
+from integration_tests.zoho_crm_emulator.process import EmulatorProcess  # noqa: E402
 
 
 def main() -> int:
@@ -37,34 +38,16 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=10)
     args = parser.parse_args()
 
-    emulator = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "integration_tests.zoho_crm_emulator",
-            "--port",
-            "0",
-            "--preset",
-            "benchmark",
-            "--bench-modules",
-            str(args.modules),
-            "--bench-records",
-            str(args.records),
-            "--bench-fields",
-            str(args.fields),
-            "--latency-ms",
-            str(args.latency_ms),
-            "--concurrency-limit",
-            str(args.concurrency),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
+    emulator = EmulatorProcess(
+        preset="benchmark",
+        bench_modules=args.modules,
+        bench_records=args.records,
+        bench_fields=args.fields,
+        latency_ms=args.latency_ms,
+        concurrency_limit=args.concurrency,
     )
     try:
-        assert emulator.stdout is not None
-        started = json.loads(emulator.stdout.readline())
-        url, config = started["url"], {**started["config"], "max_concurrent_requests": args.concurrency}
+        url, config = emulator.url, {**emulator.config, "max_concurrent_requests": args.concurrency}
         catalog = cli_runner.run("discover", config).catalog()
         # The module streams only (the deleted-records log is incremental too, but no module).
         modules = [
@@ -98,8 +81,7 @@ def main() -> int:
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
         records = sum(1 for line in read.stdout.splitlines() if line.startswith(b'{"type":"RECORD"'))
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        with urllib.request.urlopen(f"{url}/__emulator__/stats", timeout=10) as response:
-            stats = json.loads(response.read())
+        stats = emulator.control("stats")
         calls = sum(stats["requests_by_endpoint"].values())
         chunks = math.ceil(args.fields / 50)
         minimum = 1 + 1 + args.modules + args.modules * math.ceil(args.records / 200) * chunks
@@ -116,8 +98,7 @@ def main() -> int:
             print(f"   {count:>6}  {endpoint}")
         return 0 if read.returncode == 0 and records == args.modules * args.records else 1
     finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)
+        emulator.stop()
 
 
 if __name__ == "__main__":

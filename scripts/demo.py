@@ -8,59 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from integration_tests import cli_runner  # noqa: E402
-
-
-class Emulator:
-    """The emulator in its own process, as a real Zoho would be."""
-
-    def __init__(self, preset: str, latency_ms: int) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "integration_tests.zoho_crm_emulator",
-                "--port",
-                "0",
-                "--preset",
-                preset,
-                "--latency-ms",
-                str(latency_ms),
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        started = json.loads(self.process.stdout.readline())
-        self.url: str = started["url"]
-        self.config: dict[str, Any] = started["config"]
-
-    def control(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            f"{self.url}/__emulator__/{path}",
-            data=data,
-            method="POST" if data is not None else "GET",
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read() or b"null")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
+from integration_tests.zoho_crm_emulator.process import EmulatorProcess  # noqa: E402
 
 
 def step(title: str) -> float:
@@ -92,7 +49,7 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=int, default=0, help="emulator latency per API call")
     args = parser.parse_args()
 
-    emulator = None if args.config else Emulator(args.preset, args.latency_ms)
+    emulator = None if args.config else EmulatorProcess(preset=args.preset, latency_ms=args.latency_ms)
     config = json.loads(args.config.read_text()) if args.config else emulator.config  # type: ignore[union-attr]
     where = f"the Zoho CRM emulator at {emulator.url}" if emulator else f"the org of {args.config}"
     print(f"Zoho CRM source demo against {where}")
