@@ -83,7 +83,7 @@ class ModuleReader:
         while True:
             headers = {"If-Modified-Since": if_modified_since_header(start)} if start else None
             boundary = _Boundary()
-            for page, _ in self._chain(params, headers):
+            for page in self._chain(params, headers):
                 self._keep_new(page, boundary, start, skip)
                 yield page
             if not self._chain_cut:
@@ -99,7 +99,7 @@ class ModuleReader:
         """Full refresh in stable id order; past the chain limit, cursor order, skipping ids already read."""
         cursor_field = self._spec.cursor_field
         seen: set[str] = set()
-        for page, _ in self._chain({"sort_by": "id", "sort_order": "asc"}, None):
+        for page in self._chain({"sort_by": "id", "sort_order": "asc"}, None):
             seen.update(str(r.get("id")) for r in page.records)
             if self._incremental and cursor_field:
                 if keep_from is not None:
@@ -117,9 +117,7 @@ class ModuleReader:
             page.records = [r for r in page.records if str(r.get("id")) not in seen]
             yield page
 
-    def _chain(
-        self, sort: Mapping[str, str], headers: Mapping[str, str] | None
-    ) -> Iterator[tuple[Page, int]]:
+    def _chain(self, sort: Mapping[str, str], headers: Mapping[str, str] | None) -> Iterator[Page]:
         """One page-token chain; sets `_chain_cut` when it ended before the module did."""
         self._chain_cut = False
         params: dict[str, Any] = {
@@ -144,7 +142,7 @@ class ModuleReader:
                 return
             self._add_other_chunks(records)
             read += len(records)
-            yield Page(records), read
+            yield Page(records)
             info = response.info
             if not info.get("more_records"):
                 return
