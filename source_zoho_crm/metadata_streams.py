@@ -26,7 +26,7 @@ from source_zoho_crm.datetimes import to_utc_iso
 from source_zoho_crm.deleted_records import read_deleted
 from source_zoho_crm.errors import ZohoAccessError, ZohoInvalidModuleError
 from source_zoho_crm.metadata import ZohoMetadata
-from source_zoho_crm.module_stream import _OnePartition
+from source_zoho_crm.module_stream import SinglePartition
 
 logger = logging.getLogger("airbyte")
 
@@ -106,7 +106,7 @@ def _stream(
     cursor_field: str | None = None,
 ) -> DefaultStream:
     return DefaultStream(
-        partition_generator=_OnePartition(_RowsPartition(name, rows, repository)),
+        partition_generator=SinglePartition(_RowsPartition(name, rows, repository)),
         name=name,
         json_schema=schema,
         primary_key=primary_key,

@@ -97,7 +97,9 @@ class ModulePartition(Partition):
         return hash(self._spec.stream_name)
 
 
-class _OnePartition(PartitionGenerator):
+class SinglePartition(PartitionGenerator):
+    """A stream read as one partition (a module is one page-token chain, or a few in a row)."""
+
     def __init__(self, partition: Partition) -> None:
         self._partition = partition
 
@@ -178,7 +180,7 @@ def build_module_stream(
         rows=rows,
     )
     return DefaultStream(
-        partition_generator=_OnePartition(partition),
+        partition_generator=SinglePartition(partition),
         name=name,
         json_schema=spec.schema,
         primary_key=["id"],
