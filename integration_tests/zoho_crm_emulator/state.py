@@ -346,7 +346,7 @@ class OrgState:
             "max_per_page": 200,
             "call_icon": None,
             "oauth_presence": True,
-            "type": "production",
+            "type": "Production",  # Zoho's enum: Bigin, Production, Developer, Sandbox
             "created_time": iso(w0 - 500 * DAY),
             "hierarchy_preferences": {"type": "Role_Hierarchy", "strictly_reporting": False},
             "checkin_preferences": None,
@@ -499,7 +499,9 @@ class OrgState:
             ms.entries[rid] = entry
             pool.append((rid, ms.display_name(rec) or rid))
         for entry, kind in gone:
-            deleted_ts = min(self.window[1], entry.modified + rng.randint(60, 60 * DAY))
+            late = entry.modified + rng.randint(60, 60 * DAY)
+            # Within the window, spread out rather than piled up on its last second.
+            deleted_ts = late if late <= self.window[1] else rng.randint(entry.modified, self.window[1])
             self._add_deleted(ms, entry, kind, deleted_ts, rng)
 
     def _convert(self, ms: ModuleState, entry: Entry) -> None:
