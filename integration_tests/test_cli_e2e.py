@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jsonschema
@@ -37,10 +37,6 @@ def full_read(emulator: ZohoCrmEmulator, discovered: dict[str, Any]) -> cli_runn
     )
     assert run.returncode == 0, run.errors() or run.stderr[-2000:]
     return run
-
-
-def fresh_emulator(**settings: Any) -> ZohoCrmEmulator:
-    return ZohoCrmEmulator(EmulatorSettings(**{"seed": 5, "preset": "small", **settings}))
 
 
 def catalog_of(discovered: dict[str, Any], *names: str, incremental: bool = True) -> dict[str, Any]:
@@ -183,81 +179,91 @@ def test_users_and_org_streams_equal_the_emulators_data(
 # ---- incremental ------------------------------------------------------------------------
 
 
-def test_incremental_reads_every_change_including_same_second_ones() -> None:
-    with fresh_emulator() as emu:
-        catalog = cli_runner.run("discover", emu.config()).catalog()
-        configured = catalog_of(catalog, LEADS, CONTACTS)
-        first = cli_runner.run("read", emu.config(), configured)
-        state = first.final_state()
-        cursor = next(s for s in state if s["stream"]["stream_descriptor"]["name"] == LEADS)["stream"][
-            "stream_state"
-        ]
-        assert cursor["Modified_Time"].endswith("Z")
-        # Changes in the very second the cursor points at, and later ones.
-        same_second = emu.modify("Leads", count=3, modified_time=cursor["Modified_Time"])
-        later = emu.modify("Leads", count=4)
-        created = emu.create("Contacts", count=2)
-        second = cli_runner.run("read", emu.config(), configured, state)
-        leads = {r["id"] for r in second.records_of(LEADS)}
-        assert set(same_second["ids"]) <= leads and set(later["ids"]) <= leads
-        assert set(created["ids"]) <= {r["id"] for r in second.records_of(CONTACTS)}
-        assert len(second.records_of(LEADS)) < len(first.records_of(LEADS))
+def test_incremental_reads_every_change_including_same_second_ones(
+    zoho_emulator_factory: Callable[..., ZohoCrmEmulator],
+) -> None:
+    emu = zoho_emulator_factory()
+    catalog = cli_runner.run("discover", emu.config()).catalog()
+    configured = catalog_of(catalog, LEADS, CONTACTS)
+    first = cli_runner.run("read", emu.config(), configured)
+    state = first.final_state()
+    cursor = next(s for s in state if s["stream"]["stream_descriptor"]["name"] == LEADS)["stream"][
+        "stream_state"
+    ]
+    assert cursor["Modified_Time"].endswith("Z")
+    # Changes in the very second the cursor points at, and later ones.
+    same_second = emu.modify("Leads", count=3, modified_time=cursor["Modified_Time"])
+    later = emu.modify("Leads", count=4)
+    created = emu.create("Contacts", count=2)
+    second = cli_runner.run("read", emu.config(), configured, state)
+    leads = {r["id"] for r in second.records_of(LEADS)}
+    assert set(same_second["ids"]) <= leads and set(later["ids"]) <= leads
+    assert set(created["ids"]) <= {r["id"] for r in second.records_of(CONTACTS)}
+    assert len(second.records_of(LEADS)) < len(first.records_of(LEADS))
 
 
-def test_an_interrupted_sync_resumes_from_its_last_state_and_loses_nothing() -> None:
-    with fresh_emulator(preset="realistic") as emu:
-        catalog = cli_runner.run("discover", emu.config()).catalog()
-        configured = catalog_of(catalog, LEADS)
-        # After the first page every connection drops: the sync fails mid-stream.
-        emu.faults(script=[{"path_contains": "page_token=", "action": "drop", "times": 1000}])
-        broken = cli_runner.run("read", emu.config(), configured, env={"ZOHO_CRM_MAX_ATTEMPTS": "2"})
-        assert broken.returncode != 0
-        partial = broken.records_of(LEADS)
-        assert 0 < len(partial) < len(emu.records("Leads"))
-        emu.faults(script=[])
-        resumed = cli_runner.run("read", emu.config(), configured, broken.final_state())
-        ids = {r["id"] for r in partial} | {r["id"] for r in resumed.records_of(LEADS)}
-        assert ids == {r["id"] for r in emu.records("Leads")}
-        assert len(resumed.records_of(LEADS)) < len(emu.records("Leads"))
+def test_an_interrupted_sync_resumes_from_its_last_state_and_loses_nothing(
+    zoho_emulator_factory: Callable[..., ZohoCrmEmulator],
+) -> None:
+    emu = zoho_emulator_factory(preset="realistic")
+    catalog = cli_runner.run("discover", emu.config()).catalog()
+    configured = catalog_of(catalog, LEADS)
+    # After the first page every connection drops: the sync fails mid-stream.
+    emu.faults(script=[{"path_contains": "page_token=", "action": "drop", "times": 1000}])
+    broken = cli_runner.run("read", emu.config(), configured, env={"ZOHO_CRM_MAX_ATTEMPTS": "2"})
+    assert broken.returncode != 0
+    partial = broken.records_of(LEADS)
+    assert 0 < len(partial) < len(emu.records("Leads"))
+    emu.faults(script=[])
+    resumed = cli_runner.run("read", emu.config(), configured, broken.final_state())
+    ids = {r["id"] for r in partial} | {r["id"] for r in resumed.records_of(LEADS)}
+    assert ids == {r["id"] for r in emu.records("Leads")}
+    assert len(resumed.records_of(LEADS)) < len(emu.records("Leads"))
 
 
-def test_deleted_records_become_tombstones_on_the_next_incremental_sync() -> None:
-    with fresh_emulator() as emu:
-        configured = catalog_of(cli_runner.run("discover", emu.config()).catalog(), LEADS)
-        first = cli_runner.run("read", emu.config(), configured)
-        deleted = emu.delete("Leads", count=3)
-        second = cli_runner.run("read", emu.config(), configured, first.final_state())
-        tombstones = [r for r in second.records_of(LEADS) if r.get("_ab_cdc_deleted_at")]
-        assert {t["id"] for t in tombstones} == set(deleted["ids"])
-        assert {t["_ab_cdc_deleted_at"] for t in tombstones} == {deleted["deleted_time"]}
+def test_deleted_records_become_tombstones_on_the_next_incremental_sync(
+    zoho_emulator_factory: Callable[..., ZohoCrmEmulator],
+) -> None:
+    emu = zoho_emulator_factory()
+    configured = catalog_of(cli_runner.run("discover", emu.config()).catalog(), LEADS)
+    first = cli_runner.run("read", emu.config(), configured)
+    deleted = emu.delete("Leads", count=3)
+    second = cli_runner.run("read", emu.config(), configured, first.final_state())
+    tombstones = [r for r in second.records_of(LEADS) if r.get("_ab_cdc_deleted_at")]
+    assert {t["id"] for t in tombstones} == set(deleted["ids"])
+    assert {t["_ab_cdc_deleted_at"] for t in tombstones} == {deleted["deleted_time"]}
 
 
 # ---- resilience -------------------------------------------------------------------------
 
 
-def test_token_expiry_mid_sync_costs_one_token_request() -> None:
-    with fresh_emulator(preset="realistic") as emu:
-        configured = catalog_of(cli_runner.run("discover", emu.config()).catalog(), LEADS, incremental=False)
-        emu.reset_stats()
-        # Zoho rejects the token mid-chain, as when it expires (page tokens live on).
-        emu.faults(script=[{"path_contains": "page_token=", "action": "401", "times": 1}])
-        run = cli_runner.run("read", emu.config(), configured)
-        assert run.returncode == 0
-        assert len(run.records_of(LEADS)) == len(emu.records("Leads"))
-        assert emu.stats()["token_grants"] == 2  # the first token, and one after it expired
+def test_token_expiry_mid_sync_costs_one_token_request(
+    zoho_emulator_factory: Callable[..., ZohoCrmEmulator],
+) -> None:
+    emu = zoho_emulator_factory(preset="realistic")
+    configured = catalog_of(cli_runner.run("discover", emu.config()).catalog(), LEADS, incremental=False)
+    emu.reset_stats()
+    # Zoho rejects the token mid-chain, as when it expires (page tokens live on).
+    emu.faults(script=[{"path_contains": "page_token=", "action": "401", "times": 1}])
+    run = cli_runner.run("read", emu.config(), configured)
+    assert run.returncode == 0
+    assert len(run.records_of(LEADS)) == len(emu.records("Leads"))
+    assert emu.stats()["token_grants"] == 2  # the first token, and one after it expired
 
 
-def test_a_storm_of_429_and_5xx_still_ends_with_every_record() -> None:
-    with fresh_emulator() as emu:
-        configured = catalog_of(
-            cli_runner.run("discover", emu.config()).catalog(), LEADS, CONTACTS, incremental=False
-        )
-        emu.faults(rate_429=0.2, rate_5xx=0.2, rate_truncate=0.05, rate_drop=0.05, seed=3)
-        run = cli_runner.run("read", emu.config(), configured, env={"ZOHO_CRM_BACKOFF_BASE_SECONDS": "0.05"})
-        emu.faults(rate_429=0, rate_5xx=0, rate_truncate=0, rate_drop=0)
-        assert run.returncode == 0, run.errors()
-        assert {r["id"] for r in run.records_of(LEADS)} == {r["id"] for r in emu.records("Leads")}
-        assert {r["id"] for r in run.records_of(CONTACTS)} == {r["id"] for r in emu.records("Contacts")}
+def test_a_storm_of_429_and_5xx_still_ends_with_every_record(
+    zoho_emulator_factory: Callable[..., ZohoCrmEmulator],
+) -> None:
+    emu = zoho_emulator_factory()
+    configured = catalog_of(
+        cli_runner.run("discover", emu.config()).catalog(), LEADS, CONTACTS, incremental=False
+    )
+    emu.faults(rate_429=0.2, rate_5xx=0.2, rate_truncate=0.05, rate_drop=0.05, seed=3)
+    run = cli_runner.run("read", emu.config(), configured, env={"ZOHO_CRM_BACKOFF_BASE_SECONDS": "0.05"})
+    emu.faults(rate_429=0, rate_5xx=0, rate_truncate=0, rate_drop=0)
+    assert run.returncode == 0, run.errors()
+    assert {r["id"] for r in run.records_of(LEADS)} == {r["id"] for r in emu.records("Leads")}
+    assert {r["id"] for r in run.records_of(CONTACTS)} == {r["id"] for r in emu.records("Contacts")}
 
 
 def test_a_forbidden_module_is_skipped_with_a_warning_while_the_rest_sync(emulator: ZohoCrmEmulator) -> None:
@@ -288,24 +294,28 @@ def test_fields_and_modules_streams_equal_the_emulators_metadata(
     assert {m["api_name"] for m in full_read.records_of("modules")} == set(emulator.state.modules)
 
 
-def test_deleted_records_stream_reports_each_deletion_once() -> None:
-    with fresh_emulator() as emu:
-        configured = catalog_of(cli_runner.run("discover", emu.config()).catalog(), "deleted_records")
-        first = cli_runner.run("read", emu.config(), configured)
-        before = {(r["module"], r["id"]) for r in first.records_of("deleted_records")}
-        assert before == {
-            (module, d["id"]) for module in ("Leads", "Contacts") for d in emu.deleted_records(module)
-        }
-        deleted = emu.delete("Contacts", count=2)
-        second = cli_runner.run("read", emu.config(), configured, first.final_state())
-        new = [r for r in second.records_of("deleted_records") if (r["module"], r["id"]) not in before]
-        assert {r["id"] for r in new} == set(deleted["ids"])
-        assert {r["deleted_time"] for r in new} == {deleted["deleted_time"]}
+def test_deleted_records_stream_reports_each_deletion_once(
+    zoho_emulator_factory: Callable[..., ZohoCrmEmulator],
+) -> None:
+    emu = zoho_emulator_factory()
+    configured = catalog_of(cli_runner.run("discover", emu.config()).catalog(), "deleted_records")
+    first = cli_runner.run("read", emu.config(), configured)
+    before = {(r["module"], r["id"]) for r in first.records_of("deleted_records")}
+    assert before == {
+        (module, d["id"]) for module in ("Leads", "Contacts") for d in emu.deleted_records(module)
+    }
+    deleted = emu.delete("Contacts", count=2)
+    second = cli_runner.run("read", emu.config(), configured, first.final_state())
+    new = [r for r in second.records_of("deleted_records") if (r["module"], r["id"]) not in before]
+    assert {r["id"] for r in new} == set(deleted["ids"])
+    assert {r["deleted_time"] for r in new} == {deleted["deleted_time"]}
 
 
-def test_territories_are_skipped_with_a_warning_where_the_org_has_none() -> None:
-    with fresh_emulator(territories_enabled=False) as emu:
-        configured = catalog_of(cli_runner.run("discover", emu.config()).catalog(), "territories", "roles")
-        run = cli_runner.run("read", emu.config(), configured)
-        assert run.returncode == 0 and not run.records_of("territories") and run.records_of("roles")
-        assert any("territory management" in warning for warning in run.logs("WARN"))
+def test_territories_are_skipped_with_a_warning_where_the_org_has_none(
+    zoho_emulator_factory: Callable[..., ZohoCrmEmulator],
+) -> None:
+    emu = zoho_emulator_factory(territories_enabled=False)
+    configured = catalog_of(cli_runner.run("discover", emu.config()).catalog(), "territories", "roles")
+    run = cli_runner.run("read", emu.config(), configured)
+    assert run.returncode == 0 and not run.records_of("territories") and run.records_of("roles")
+    assert any("territory management" in warning for warning in run.logs("WARN"))
