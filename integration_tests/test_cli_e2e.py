@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -319,3 +320,13 @@ def test_territories_are_skipped_with_a_warning_where_the_org_has_none(
     run = cli_runner.run("read", emu.config(), configured)
     assert run.returncode == 0 and not run.records_of("territories") and run.records_of("roles")
     assert any("territory management" in warning for warning in run.logs("WARN"))
+
+
+def test_no_secret_appears_in_any_output(emulator: ZohoCrmEmulator, full_read: cli_runner.CliRun) -> None:
+    secrets = [emulator.credentials["client_secret"], emulator.credentials["refresh_token"]]
+    bad_check = cli_runner.run(
+        "check", {**emulator.config(), "refresh_token": emulator.credentials["refresh_token"] + "x"}
+    )
+    for run in (full_read, bad_check):
+        output = json.dumps(run.messages) + run.stderr
+        assert not [secret for secret in secrets if secret in output]
