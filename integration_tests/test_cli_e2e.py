@@ -75,6 +75,8 @@ def test_check_passes(emulator: ZohoCrmEmulator) -> None:
         ({"refresh_token": "1000.not-a-real-token"}, "refresh token is invalid or revoked"),
         ({"client_secret": "wrong-secret"}, "client id or secret is wrong"),
         ({"dc_region": "eu", "accounts_url": "{url}/dc/eu"}, "not in data centre 'eu'"),
+        # A token from this org, sent to another org's API domain (e.g. sandbox instead of production).
+        ({"api_url": "{url}/dc/eu"}, "belongs to this data centre and environment"),
     ],
 )
 def test_check_fails_clearly(emulator: ZohoCrmEmulator, change: dict[str, str], expected: str) -> None:
