@@ -21,7 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from source_zoho_crm.auth import AUTH_HEADER_PREFIX, ZohoTokenProvider
-from source_zoho_crm.errors import ZohoAccessError, ZohoApiError, ZohoInvalidModuleError
+from source_zoho_crm.errors import ZohoAccessError, ZohoApiError, ZohoAuthError, ZohoInvalidModuleError
 
 logger = logging.getLogger("airbyte")
 
@@ -122,8 +122,8 @@ class ZohoApiClient:
                 self._sleep(delay)
                 continue
             if result is None:  # Zoho rejected the token: refresh once and retry.
-                if token_retried:
-                    raise ZohoAccessError(
+                if token_retried:  # not a per-module problem: the whole sync must stop
+                    raise ZohoAuthError(
                         f"Zoho rejected a freshly issued access token while reading {what}: "
                         "check that the refresh token belongs to this data centre and environment."
                     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from source_zoho_crm import auth
 from source_zoho_crm.api_client import ZohoApiClient
@@ -14,6 +15,10 @@ from source_zoho_crm.config import ZohoConfig, parse_config
 ACCOUNTS = "https://accounts.test"
 API = "https://api.test"
 TOKEN_URL = f"{ACCOUNTS}/oauth/v2/token"
+
+# Property tests check correctness, not speed: no per-example deadline (CI machines are busy).
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")
 
 
 def raw_config(**overrides: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import requests
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.auth import ZohoTokenProvider
 from source_zoho_crm.config import parse_config
-from source_zoho_crm.errors import ZohoAccessError, ZohoApiError, ZohoInvalidModuleError
+from source_zoho_crm.errors import ZohoAccessError, ZohoApiError, ZohoAuthError, ZohoInvalidModuleError
 from unit_tests.conftest import API, TOKEN_URL, raw_config
 
 LEADS = f"{API}/crm/v8/Leads"
@@ -85,7 +85,7 @@ def test_a_fresh_token_rejected_again_is_an_environment_problem(
     client: ZohoApiClient, requests_mock: Any
 ) -> None:
     requests_mock.get(LEADS, status_code=401, json=envelope("INVALID_TOKEN"))
-    with pytest.raises(ZohoAccessError, match="data centre and environment"):
+    with pytest.raises(ZohoAuthError, match="data centre and environment"):
         client.get("/crm/v8/Leads", what="module Leads")
 
 
