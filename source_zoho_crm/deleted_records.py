@@ -1,4 +1,8 @@
-"""Zoho's deleted-records log (`/crm/v8/{module}/deleted`): tombstones and the audit stream."""
+"""Zoho's deleted-records log (`/crm/v8/{module}/deleted`): tombstones and the audit stream.
+
+Why a component: the CDK has no notion of turning another endpoint's entries into CDC tombstones of a
+stream, nor of Zoho's 2,000-entry wall on this log.
+"""
 
 from __future__ import annotations
 

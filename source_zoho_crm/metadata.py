@@ -1,4 +1,8 @@
-"""Which modules the org has, their fields and cursors: each metadata call made at most once per process."""
+"""Which modules the org has, their fields and cursors: each metadata call made at most once per process.
+
+Why a component: the CDK's dynamic streams re-fetch metadata per use, cannot choose a cursor per module
+(Modified_Time, else Created_Time, ...) and drop a module whose fields call fails without saying so.
+"""
 
 from __future__ import annotations
 

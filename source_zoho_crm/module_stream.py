@@ -1,4 +1,8 @@
-"""A Zoho module as a CDK concurrent stream: one partition that reads the module page by page."""
+"""A Zoho module as a CDK concurrent stream: one partition that reads the module page by page.
+
+Why a component: a DeclarativeStream cannot carry the module reader, the per-page cursor or the
+tombstones that follow the records; this wires them into the CDK's own DefaultStream.
+"""
 
 from __future__ import annotations
 

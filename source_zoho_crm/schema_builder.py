@@ -1,6 +1,7 @@
 """Build the Airbyte JSON schema of a Zoho CRM module's stream from its field metadata.
 
-Pure functions over the `fields` list of `GET /crm/v8/settings/fields?module=X`; never raises.
+Why a component: the CDK's DynamicSchemaLoader raises on a type it has no mapping for, and Zoho adds
+field types over time. Pure functions over the `fields` of `/crm/v8/settings/fields?module=X`; never raises.
 """
 
 from __future__ import annotations
