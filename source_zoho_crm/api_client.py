@@ -20,14 +20,23 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
+from source_zoho_crm import messages
 from source_zoho_crm.auth import AUTH_HEADER_PREFIX, ZohoTokenProvider
 from source_zoho_crm.errors import ZohoAccessError, ZohoApiError, ZohoAuthError, ZohoInvalidModuleError
+from source_zoho_crm.settings import (
+    ACCESS_DENIED_CODES,
+    BACKOFF_CAP_SECONDS,
+    DEFAULT_BACKOFF_BASE_SECONDS,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_CONCURRENT,
+    EMPTY_STATUSES,
+    INVALID_MODULE_CODE,
+    REQUEST_TIMEOUT_SECONDS,
+    SCOPE_MISMATCH_CODE,
+    TOKEN_REJECTED_CODES,
+)
 
 logger = logging.getLogger("airbyte")
-
-EMPTY_STATUSES = (204, 304)
-TOKEN_REJECTED_CODES = ("INVALID_TOKEN", "AUTHENTICATION_FAILURE")
-ACCESS_DENIED_CODES = ("OAUTH_SCOPE_MISMATCH", "NO_PERMISSION")
 
 
 @dataclass(frozen=True)
@@ -55,20 +64,52 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
+class Slots:
+    """At most `limit` holders at once; unlike a semaphore, the limit may change while slots are held."""
+
+    def __init__(self, limit: int) -> None:
+        self._condition = threading.Condition()
+        self._limit = limit
+        self.held = 0
+        self.peak = 0  # the most slots ever held at once (tests check the cap with it)
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    def resize(self, limit: int) -> None:
+        with self._condition:
+            self._limit = limit
+            self._condition.notify_all()
+
+    def __enter__(self) -> Slots:
+        with self._condition:
+            while self.held >= self._limit:
+                self._condition.wait()
+            self.held += 1
+            self.peak = max(self.peak, self.held)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._condition:
+            self.held -= 1
+            self._condition.notify_all()
+
+
 class ZohoApiClient:
     """GETs from the Zoho API, never more than `max_concurrent` at once across all threads."""
 
     # Operators (and tests) may tune retries: ZOHO_CRM_MAX_ATTEMPTS, ZOHO_CRM_BACKOFF_BASE_SECONDS.
-    max_attempts = int(os.environ.get("ZOHO_CRM_MAX_ATTEMPTS", "8"))
-    backoff_base_seconds = float(os.environ.get("ZOHO_CRM_BACKOFF_BASE_SECONDS", "0.5"))
-    backoff_cap_seconds = 30.0
-    timeout = (10.0, 120.0)
+    max_attempts = int(os.environ.get("ZOHO_CRM_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+    backoff_base_seconds = float(os.environ.get("ZOHO_CRM_BACKOFF_BASE_SECONDS", DEFAULT_BACKOFF_BASE_SECONDS))
+    backoff_cap_seconds = BACKOFF_CAP_SECONDS
+    timeout = REQUEST_TIMEOUT_SECONDS
 
     def __init__(
         self,
         api_url: str,
         token_provider: ZohoTokenProvider,
-        max_concurrent: int = 5,
+        max_concurrent: int = DEFAULT_MAX_CONCURRENT,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -76,15 +117,17 @@ class ZohoApiClient:
         self._tokens = token_provider
         self._session = session or _pooled_session()
         self._sleep = sleep
-        self._slots = threading.BoundedSemaphore(max_concurrent)
-        self.max_concurrent = max_concurrent
+        self.slots = Slots(max_concurrent)
         self.requests_made = 0
         self._count_lock = threading.Lock()
 
+    @property
+    def max_concurrent(self) -> int:
+        return self.slots.limit
+
     def set_max_concurrent(self, max_concurrent: int) -> None:
-        """Change the cap before any request is in flight (it comes from the org's edition)."""
-        self._slots = threading.BoundedSemaphore(max_concurrent)
-        self.max_concurrent = max_concurrent
+        """Change the cap (it comes from the org's edition); requests in flight keep their slots."""
+        self.slots.resize(max_concurrent)
 
     def get(
         self,
@@ -108,25 +151,25 @@ class ZohoApiClient:
             except _Transient as transient:
                 if attempt >= self.max_attempts:
                     raise ZohoApiError(
-                        f"Reading {what} failed after {attempt} attempts ({transient.reason}): {described}"
+                        messages.FAILED_AFTER_RETRIES.format(
+                            what=what, attempts=attempt, reason=transient.reason, request=described
+                        )
                     ) from None
                 delay = self._backoff(attempt, transient.retry_after)
                 logger.info(
-                    "Retrying %s in %.1f s after %s (attempt %d of %d).",
-                    described,
-                    delay,
-                    transient.reason,
-                    attempt,
-                    self.max_attempts,
+                    messages.RETRYING.format(
+                        request=described,
+                        delay=delay,
+                        reason=transient.reason,
+                        attempt=attempt,
+                        attempts=self.max_attempts,
+                    )
                 )
                 self._sleep(delay)
                 continue
             if result is None:  # Zoho rejected the token: refresh once and retry.
                 if token_retried:  # not a per-module problem: the whole sync must stop
-                    raise ZohoAuthError(
-                        f"Zoho rejected a freshly issued access token while reading {what}: "
-                        "check that the refresh token belongs to this data centre and environment."
-                    )
+                    raise ZohoAuthError(messages.TOKEN_REJECTED_AFTER_REFRESH.format(what=what))
                 token_retried = True
                 self._tokens.invalidate(token)
                 attempt -= 1
@@ -139,7 +182,7 @@ class ZohoApiClient:
         request_headers = {"Authorization": AUTH_HEADER_PREFIX + token}
         if headers:
             request_headers.update(headers)
-        with self._slots:
+        with self.slots:
             with self._count_lock:
                 self.requests_made += 1
             try:
@@ -150,7 +193,7 @@ class ZohoApiClient:
             except (requests.ConnectionError, requests.Timeout) as error:
                 raise _Transient(f"{type(error).__name__}") from None
             except requests.exceptions.ChunkedEncodingError:
-                raise _Transient("a truncated response") from None
+                raise _Transient(messages.TRUNCATED_RESPONSE) from None
         return response
 
     def _interpret(self, response: requests.Response, what: str, described: str) -> ZohoResponse | None:
@@ -160,7 +203,7 @@ class ZohoApiClient:
         body = _parse(response.content)
         if status == 200:
             if not isinstance(body, Mapping):
-                raise _Transient("a truncated or unreadable response body")
+                raise _Transient(messages.UNREADABLE_BODY)
             return ZohoResponse(status, body)
         code = str(body.get("code", "")) if isinstance(body, Mapping) else ""
         message = str(body.get("message", "")) if isinstance(body, Mapping) else ""
@@ -168,30 +211,18 @@ class ZohoApiClient:
             raise _Transient(f"HTTP {status} {code}".strip(), _retry_after(response))
         if status == 401 and code in TOKEN_REJECTED_CODES:
             return None
-        if code == "OAUTH_SCOPE_MISMATCH":
+        if code == SCOPE_MISMATCH_CODE:
+            raise ZohoAccessError(messages.SCOPE_MISSING.format(what=what), code=code, status=status)
+        if code in ACCESS_DENIED_CODES or status == 403:
             raise ZohoAccessError(
-                f"The Zoho token lacks the OAuth scope needed to read {what} (OAUTH_SCOPE_MISMATCH). "
-                "Generate a refresh token with the scopes listed in the README.",
-                code=code,
-                status=status,
+                messages.NO_PERMISSION.format(what=what, code=code or "HTTP 403"), code=code, status=status
             )
-        if code == "NO_PERMISSION" or status == 403:
-            raise ZohoAccessError(
-                f"The Zoho user's profile has no permission to read {what} ({code or 'HTTP 403'}). "
-                "Grant the profile read access in Zoho CRM, or leave it out of `modules`.",
-                code=code,
-                status=status,
-            )
-        if code == "INVALID_MODULE":
-            raise ZohoInvalidModuleError(
-                f"Zoho says {what} is not a valid, API-supported module (INVALID_MODULE).",
-                code=code,
-                status=status,
-            )
+        if code == INVALID_MODULE_CODE:
+            raise ZohoInvalidModuleError(messages.INVALID_MODULE.format(what=what), code=code, status=status)
         if body is None and status >= 400:
-            raise _Transient(f"HTTP {status} with an unreadable body")
+            raise _Transient(messages.UNREADABLE_ERROR_BODY.format(status=status))
         raise ZohoApiError(
-            f"Zoho answered HTTP {status} {code} while reading {what}: {message} ({described})",
+            messages.HTTP_ERROR.format(status=status, code=code, what=what, message=message, request=described),
             code=code,
             status=status,
         )

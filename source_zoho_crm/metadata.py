@@ -7,130 +7,35 @@ Why a component: the CDK's dynamic streams re-fetch metadata per use, cannot cho
 from __future__ import annotations
 
 import logging
-import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.config import ZohoConfig
 from source_zoho_crm.errors import ZohoAccessError, ZohoApiError, ZohoInvalidModuleError
-from source_zoho_crm.schema_builder import build_stream_schema
-
-logger = logging.getLogger("airbyte")
-
-# Cursor candidates in order of preference; a module with none of them is full refresh only.
-CURSOR_CANDIDATES = ("Modified_Time", "Created_Time", "Action_Performed_Time")
-# `sort_by` accepts only these; a cursor outside them is read in id order and checkpointed at the end.
-SORTABLE_FIELDS = ("id", "Created_Time", "Modified_Time")
-MAX_FIELDS_PER_REQUEST = 50
-DELETED_AT = "_ab_cdc_deleted_at"
-# What Zoho answers for /settings/territories when territory management is off.
-TERRITORIES_OFF_CODES = (
-    "TERRITORY_NOT_ENABLED",
-    "FEATURE_NOT_ENABLED",
-    "FEATURE_NOT_SUPPORTED",
-    "NOT_ALLOWED",
+from source_zoho_crm.settings import API_VERSION_PATH, TERRITORIES_OFF_CODES
+from source_zoho_crm.stream_specs import (
+    ModuleStreamSpec,
+    SubformStreamSpec,
+    build_module_spec,
+    stream_name_for,
+    unique_stream_names,
 )
 
+# Re-exported: the specs lived here before stream_specs.py.
+__all__ = [
+    "ModuleStreamSpec",
+    "SubformStreamSpec",
+    "ZohoMetadata",
+    "build_module_spec",
+    "stream_name_for",
+]
 
-def stream_name_for(api_name: str) -> str:
-    """Module API name in lower snake case: `Leads` → `leads`, `SalesOrders` → `sales_orders`."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", api_name)
-    return re.sub(r"[^0-9a-zA-Z]+", "_", spaced).strip("_").lower()
-
-
-@dataclass(frozen=True)
-class ModuleStreamSpec:
-    """Everything needed to read one module as a stream."""
-
-    api_name: str
-    stream_name: str
-    field_names: tuple[str, ...]
-    schema: Mapping[str, Any]
-    cursor_field: str | None
-    fields_metadata: tuple[Mapping[str, Any], ...]
-
-    @property
-    def sorted_by_cursor(self) -> bool:
-        return self.cursor_field in SORTABLE_FIELDS
-
-    def field_chunks(self) -> list[tuple[str, ...]]:
-        """The fields in requests of at most 50; the cursor field leads the first chunk (it drives paging)."""
-        names = [name for name in self.field_names if name != "id"]
-        if self.cursor_field in names:
-            names.remove(self.cursor_field)
-            names.insert(0, self.cursor_field)
-        return [
-            tuple(names[i : i + MAX_FIELDS_PER_REQUEST]) for i in range(0, len(names), MAX_FIELDS_PER_REQUEST)
-        ]
-
-    def subform_streams(self) -> list[SubformStreamSpec]:
-        """A child stream per subform field (line items included), named `<module>_<subform>`."""
-        return [
-            SubformStreamSpec(self, str(f["api_name"]))
-            for f in self.fields_metadata
-            if str(f.get("data_type", "")).lower() == "subform" and f.get("api_name")
-        ]
-
-
-@dataclass(frozen=True)
-class SubformStreamSpec:
-    """The lines of one subform field, one row each, with the parent's id and cursor value."""
-
-    parent: ModuleStreamSpec
-    field_name: str
-    # The subform module's own field metadata (fetched for discovery only; a read needs no schema).
-    line_fields: tuple[Mapping[str, Any], ...] = ()
-
-    @property
-    def stream_name(self) -> str:
-        return f"{self.parent.stream_name}_{stream_name_for(self.field_name)}"
-
-    @property
-    def cursor_field(self) -> str | None:
-        return f"parent_{self.parent.cursor_field.lower()}" if self.parent.cursor_field else None
-
-    @property
-    def subform_module(self) -> str:
-        """The subform's module API name, as its field on the parent names it (else the field's name)."""
-        field = next((f for f in self.parent.fields_metadata if f.get("api_name") == self.field_name), {})
-        for key, inner in (("associated_module", "api_name"), ("subform", "module")):
-            value = field.get(key)
-            if isinstance(value, Mapping) and isinstance(value.get(inner), str) and value[inner]:
-                return value[inner]
-        return self.field_name
-
-    @property
-    def schema(self) -> Mapping[str, Any]:
-        """The line fields' schema plus `parent_id` and the parent's cursor."""
-        extra: dict[str, Any] = {"parent_id": {"type": ["null", "string"]}}
-        if self.cursor_field:
-            extra[self.cursor_field] = {
-                "type": ["null", "string"],
-                "format": "date-time",
-                "airbyte_type": "timestamp_with_timezone",
-            }
-        schema, warnings = build_stream_schema(self.line_fields, extra_properties=extra)
-        for warning in warnings:
-            logger.warning("Subform %s: %s", self.subform_module, warning)
-        return schema
-
-    def reading_spec(self) -> ModuleStreamSpec:
-        """The parent module read with only its cursor and this subform (one 50-field chunk)."""
-        names = tuple(n for n in ("id", self.parent.cursor_field, self.field_name) if n)
-        return replace(self.parent, stream_name=self.stream_name, field_names=names, schema=self.schema)
-
-    def rows(self, record: Mapping[str, Any]) -> list[dict[str, Any]]:
-        lines = record.get(self.field_name)
-        if not isinstance(lines, list):
-            return []
-        parent = {"parent_id": record.get("id")}
-        if self.cursor_field and self.parent.cursor_field:
-            parent[self.cursor_field] = record.get(self.parent.cursor_field)
-        return [{**line, **parent} for line in lines if isinstance(line, Mapping)]
+logger = logging.getLogger("airbyte")
 
 
 class ZohoMetadata:
@@ -148,7 +53,7 @@ class ZohoMetadata:
     def org(self) -> Mapping[str, Any]:
         with self._lock:
             if self._org is None:
-                body = self._client.get("/crm/v8/org", what="the organization (/org)").body or {}
+                body = self._client.get(f"{API_VERSION_PATH}/org", what="the organization (/org)").body or {}
                 orgs = body.get("org") or [{}]
                 self._org = orgs[0] if isinstance(orgs, list) and orgs else {}
             return self._org
@@ -156,10 +61,10 @@ class ZohoMetadata:
     def territories(self) -> list[Mapping[str, Any]]:
         """The org's territories; none (with a warning) where territory management is off."""
         try:
-            body = self._client.get("/crm/v8/settings/territories", what="the territories").body or {}
+            body = self._client.get(f"{API_VERSION_PATH}/settings/territories", what="the territories").body or {}
         except ZohoApiError as error:
             if error.code in TERRITORIES_OFF_CODES:
-                logger.warning("No territories: the org does not use territory management (%s).", error.code)
+                logger.warning(messages.NO_TERRITORIES.format(code=error.code))
                 return []
             raise
         territories = body.get("territories")
@@ -168,10 +73,10 @@ class ZohoMetadata:
     def modules(self) -> list[Mapping[str, Any]]:
         with self._lock:
             if self._modules is None:
-                body = self._client.get("/crm/v8/settings/modules", what="the list of modules").body or {}
+                body = self._client.get(f"{API_VERSION_PATH}/settings/modules", what="the list of modules").body or {}
                 modules = body.get("modules")
                 if not isinstance(modules, list):
-                    raise ZohoApiError("Zoho's /settings/modules answer has no `modules` list.")
+                    raise ZohoApiError(messages.NO_MODULES_LIST)
                 self._modules = [m for m in modules if isinstance(m, Mapping) and m.get("api_name")]
             return self._modules
 
@@ -185,17 +90,29 @@ class ZohoMetadata:
             if module not in self._fields:
                 body = (
                     self._client.get(
-                        "/crm/v8/settings/fields", {"module": module}, what=f"the fields of module {module}"
+                        f"{API_VERSION_PATH}/settings/fields", {"module": module}, what=f"the fields of module {module}"
                     ).body
                     or {}
                 )
                 fields = body.get("fields")
                 if not isinstance(fields, list):
-                    raise ZohoApiError(
-                        f"Zoho's /settings/fields answer for module {module} has no `fields` list."
-                    )
+                    raise ZohoApiError(messages.NO_FIELDS_LIST.format(module=module))
                 self._fields[module] = [f for f in fields if isinstance(f, Mapping)]
             return self._fields[module]
+
+    def subform_parents(self) -> set[str] | None:
+        """API names of the modules that have subforms (`parent_module` of the subform modules);
+        None when the modules list does not say (no subform module, or one without its parent)."""
+        parents: set[str] = set()
+        subform_modules = [m for m in self.modules() if m.get("generated_type") == "subform"]
+        if not subform_modules:
+            return None
+        for module in subform_modules:
+            parent = module.get("parent_module")
+            if not (isinstance(parent, Mapping) and parent.get("api_name")):
+                return None
+            parents.add(str(parent["api_name"]))
+        return parents
 
     def selected_modules(self) -> list[Mapping[str, Any]]:
         """API-supported modules, narrowed to `modules` from the config (unknown names are an error)."""
@@ -212,8 +129,7 @@ class ZohoMetadata:
         if missing:
             available = ", ".join(sorted(str(m["api_name"]) for m in supported))
             raise ZohoInvalidModuleError(
-                f"`modules` names {', '.join(missing)}, which the org does not have as API-supported "
-                f"modules. Available: {available}."
+                messages.UNKNOWN_MODULES.format(missing=", ".join(missing), available=available)
             )
         return [by_name[name.lower()] for name in self._config.modules]
 
@@ -222,15 +138,23 @@ class ZohoMetadata:
     ) -> list[ModuleStreamSpec]:
         """One spec per readable module (in parallel); unreadable ones are left out with a warning.
 
+        `only`: stream names. A name that is no module's may be a subform stream: then the modules with
+        subforms are read too (the caller picks the child from its parent's spec).
         `with_subform_schemas` also fetches each subform module's fields (discovery needs them).
         """
         modules = self.selected_modules()
-        names = _unique_stream_names([str(m["api_name"]) for m in modules])
+        names = unique_stream_names([str(m["api_name"]) for m in modules])
         wanted = set(only) if only is not None else None
+        parents: set[str] | None = set()
+        if wanted is not None and wanted - set(names.values()):
+            parents = self.subform_parents()
         chosen = [
             (m, names[str(m["api_name"])])
             for m in modules
-            if wanted is None or names[str(m["api_name"])] in wanted
+            if wanted is None
+            or names[str(m["api_name"])] in wanted
+            or parents is None
+            or m["api_name"] in parents
         ]
         if not chosen:
             return []
@@ -246,7 +170,7 @@ class ZohoMetadata:
         try:
             fields = self.fields(api_name)
         except ZohoAccessError as denied:
-            logger.warning("Leaving out module %s: %s", api_name, denied.message)
+            logger.warning(messages.MODULE_LEFT_OUT.format(module=api_name, message=denied.message))
             return None
         spec = build_module_spec(api_name, stream_name, fields, include_deleted=self._config.include_deleted)
         if with_lines:
@@ -261,47 +185,10 @@ class ZohoMetadata:
                 lines = tuple(self.fields(child.subform_module))
             except (ZohoAccessError, ZohoInvalidModuleError) as problem:
                 logger.warning(
-                    "Subform %s of %s: no field metadata (%s); its lines get an open schema.",
-                    child.subform_module,
-                    spec.api_name,
-                    problem.message,
+                    messages.SUBFORM_WITHOUT_FIELDS.format(
+                        subform=child.subform_module, module=spec.api_name, message=problem.message
+                    )
                 )
                 lines = ()
             children.append(replace(child, line_fields=lines))
         return children
-
-
-def build_module_spec(
-    api_name: str, stream_name: str, fields: Sequence[Mapping[str, Any]], *, include_deleted: bool
-) -> ModuleStreamSpec:
-    extra = {DELETED_AT: {"type": ["null", "string"], "format": "date-time"}} if include_deleted else None
-    schema, warnings = build_stream_schema(fields, extra_properties=extra)
-    for warning in warnings:
-        logger.warning("Module %s: %s", api_name, warning)
-    names: list[str] = []
-    for field in fields:
-        name = field.get("api_name")
-        if isinstance(name, str) and name and name not in names:
-            names.append(name)
-    cursor = next((c for c in CURSOR_CANDIDATES if c in names), None)
-    return ModuleStreamSpec(
-        api_name=api_name,
-        stream_name=stream_name,
-        field_names=tuple(names),
-        schema=schema,
-        cursor_field=cursor,
-        fields_metadata=tuple(fields),
-    )
-
-
-def _unique_stream_names(api_names: Sequence[str]) -> dict[str, str]:
-    """Snake-case names; on a clash (`SalesOrders`, `Sales_Orders`) the later one gets a suffix."""
-    taken: dict[str, str] = {}
-    result: dict[str, str] = {}
-    for api_name in sorted(api_names):
-        name = stream_name_for(api_name) or "module"
-        if name in taken:
-            name = f"{name}_{re.sub(r'[^0-9a-z]+', '', api_name.lower())}"
-        taken[name] = api_name
-        result[api_name] = name
-    return result

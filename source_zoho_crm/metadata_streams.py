@@ -1,7 +1,9 @@
-"""Streams served from the metadata cache (org, modules, fields) and the deleted-records audit stream.
+"""The org's metadata streams: from the metadata cache (org, modules, fields), straight from Zoho (users,
+roles, profiles, currencies, territories), and the deleted-records audit stream.
 
-Why Python: the cache already holds what these streams emit, so a sync never asks Zoho twice for the
-same metadata; the audit stream keeps one cursor per module.
+Why Python: every Zoho call must go through the one ZohoApiClient (one retry policy, one concurrency
+cap, Zoho's codes mapped to actionable messages), which a manifest HttpRequester cannot use; the
+cache already holds what org/modules/fields emit; the audit stream keeps one cursor per module.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record, StreamSlice
 
+from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.cursor import cursor_from_state
 from source_zoho_crm.datetimes import to_utc_iso
@@ -27,6 +30,7 @@ from source_zoho_crm.deleted_records import read_deleted
 from source_zoho_crm.errors import ZohoAccessError, ZohoInvalidModuleError
 from source_zoho_crm.metadata import ZohoMetadata
 from source_zoho_crm.module_stream import SinglePartition
+from source_zoho_crm.settings import API_VERSION_PATH, USERS_PAGE_SIZE, USERS_TYPE
 
 logger = logging.getLogger("airbyte")
 
@@ -83,7 +87,7 @@ class _RowsPartition(Partition):
             for row in self._rows():
                 yield Record(data=row, stream_name=self._name)
         except (ZohoAccessError, ZohoInvalidModuleError) as denied:
-            warning = f"Skipping stream {self._name}: {denied.message}"
+            warning = messages.STREAM_SKIPPED.format(stream=self._name, message=denied.message)
             self._repository.log_message(Level.WARN, lambda: {"message": warning})
 
     def to_slice(self) -> Mapping[str, Any] | None:
@@ -125,7 +129,7 @@ def cached_metadata_streams(metadata: ZohoMetadata, repository: MessageRepositor
             try:
                 module_fields = metadata.fields(api_name)
             except ZohoAccessError as denied:
-                logger.warning("Fields of module %s left out: %s", api_name, denied.message)
+                logger.warning(messages.MODULE_FIELDS_LEFT_OUT.format(module=api_name, message=denied.message))
                 continue
             for field in module_fields:
                 yield {**field, "module": api_name}
@@ -136,6 +140,42 @@ def cached_metadata_streams(metadata: ZohoMetadata, repository: MessageRepositor
         _stream("modules", metadata.modules, repository, ["id"], schema=MODULES_SCHEMA),
         _stream("fields", fields, repository, ["module", "id"], schema=FIELDS_SCHEMA),
     ]
+
+
+# Metadata streams read straight from Zoho: name -> (path, key of the records in the answer, what, paged).
+API_METADATA_STREAMS: Mapping[str, tuple[str, str, str, bool]] = {
+    "users": (f"{API_VERSION_PATH}/users", "users", "the users", True),
+    "roles": (f"{API_VERSION_PATH}/settings/roles", "roles", "the roles", False),
+    "profiles": (f"{API_VERSION_PATH}/settings/profiles", "profiles", "the profiles", False),
+    "currencies": (f"{API_VERSION_PATH}/org/currencies", "currencies", "the currencies", False),
+}
+
+
+def api_metadata_streams(client: ZohoApiClient, repository: MessageRepository) -> list[DefaultStream]:
+    """`users` (every user, active or not, page by page), `roles`, `profiles`, `currencies`."""
+    return [
+        _stream(name, _rows_from(client, path, key, what, paged), repository, ["id"], schema=load_schema(name))
+        for name, (path, key, what, paged) in API_METADATA_STREAMS.items()
+    ]
+
+
+def _rows_from(
+    client: ZohoApiClient, path: str, key: str, what: str, paged: bool
+) -> Callable[[], Iterable[Mapping[str, Any]]]:
+    def rows() -> Iterable[Mapping[str, Any]]:
+        params: dict[str, Any] = {"type": USERS_TYPE, "per_page": USERS_PAGE_SIZE} if paged else {}
+        page = 1
+        while True:
+            request = {**params, "page": page} if paged else None
+            body = client.get(path, request, what=what).body or {}
+            found = body.get(key)
+            yield from (row for row in found if isinstance(row, Mapping)) if isinstance(found, list) else ()
+            info = body.get("info")
+            if not paged or not found or not (isinstance(info, Mapping) and info.get("more_records")):
+                return
+            page += 1
+
+    return rows
 
 
 class PerModuleCursor(Cursor):
@@ -203,7 +243,7 @@ def deleted_records_stream(
                     if newest_on_page is not None and (newest is None or newest_on_page > newest):
                         newest = newest_on_page
             except (ZohoAccessError, ZohoInvalidModuleError) as denied:
-                logger.warning("Deleted records of %s left out: %s", api_name, denied.message)
+                logger.warning(messages.MODULE_DELETIONS_LEFT_OUT.format(module=api_name, message=denied.message))
                 continue
             if cursor:
                 cursor.checkpoint(api_name, newest)

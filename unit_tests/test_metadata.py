@@ -11,12 +11,8 @@ from hypothesis import strategies as st
 
 from source_zoho_crm.config import parse_config
 from source_zoho_crm.errors import ZohoApiError
-from source_zoho_crm.metadata import (
-    ZohoMetadata,
-    _unique_stream_names,
-    build_module_spec,
-    stream_name_for,
-)
+from source_zoho_crm.metadata import ZohoMetadata
+from source_zoho_crm.stream_specs import build_module_spec, stream_name_for, unique_stream_names
 from unit_tests.conftest import API, raw_config
 
 
@@ -37,9 +33,9 @@ def test_stream_names_are_lower_snake_case(api_name: str, stream: str) -> None:
 
 @given(st.lists(st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,20}", fullmatch=True), unique=True, max_size=30))
 def test_stream_names_are_unique_and_stable(api_names: list[str]) -> None:
-    names = _unique_stream_names(api_names)
+    names = unique_stream_names(api_names)
     assert len(set(names.values())) == len(api_names)
-    assert names == _unique_stream_names(list(reversed(api_names)))
+    assert names == unique_stream_names(list(reversed(api_names)))
     assert all(name == name.lower() for name in names.values())
 
 

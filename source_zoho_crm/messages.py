@@ -1,0 +1,84 @@
+"""Every user-facing message of the HTTP client, the source, the metadata and the readers.
+
+Templates use `str.format` fields (`{what}`); the code formats them from here and
+unit_tests/test_docs.py checks that the docs page's Troubleshooting section quotes each one.
+Messages of auth.py, config.py and credentials_cli.py are still in those files.
+"""
+
+from __future__ import annotations
+
+# ---- api_client.py: one GET -----------------------------------------------------------------------
+FAILED_AFTER_RETRIES = "Reading {what} failed after {attempts} attempts ({reason}): {request}"
+RETRYING = "Retrying {request} in {delay:.1f} s after {reason} (attempt {attempt} of {attempts})."
+TOKEN_REJECTED_AFTER_REFRESH = (
+    "Zoho rejected a freshly issued access token while reading {what}: "
+    "check that the refresh token belongs to this data centre and environment."
+)
+SCOPE_MISSING = (
+    "The Zoho token lacks the OAuth scope needed to read {what} (OAUTH_SCOPE_MISMATCH). "
+    "Generate a refresh token with the scopes listed in the README."
+)
+NO_PERMISSION = (
+    "The Zoho user's profile has no permission to read {what} ({code}). "
+    "Grant the profile read access in Zoho CRM, or leave it out of `modules`."
+)
+INVALID_MODULE = "Zoho says {what} is not a valid, API-supported module (INVALID_MODULE)."
+HTTP_ERROR = "Zoho answered HTTP {status} {code} while reading {what}: {message} ({request})"
+# Transient reasons, shown in FAILED_AFTER_RETRIES and RETRYING.
+TRUNCATED_RESPONSE = "a truncated response"
+UNREADABLE_BODY = "a truncated or unreadable response body"
+UNREADABLE_ERROR_BODY = "HTTP {status} with an unreadable body"
+
+# ---- source.py: check and concurrency ----------------------------------------------------------
+SCOPE_MISSING_IN_CHECK = "The refresh token lacks the scope {scope}: {message}"
+NO_MODULES = "The org has no API-supported modules to read (check `modules`)."
+INVALID_CONFIG = "Invalid configuration: {message}"
+EDITION_UNKNOWN = "Using 5 concurrent requests: {message}"
+
+# ---- metadata.py ---------------------------------------------------------------------------------
+NO_TERRITORIES = "No territories: the org does not use territory management ({code})."
+NO_MODULES_LIST = "Zoho's /settings/modules answer has no `modules` list."
+NO_FIELDS_LIST = "Zoho's /settings/fields answer for module {module} has no `fields` list."
+UNKNOWN_MODULES = (
+    "`modules` names {missing}, which the org does not have as API-supported modules. "
+    "Available: {available}."
+)
+MODULE_LEFT_OUT = "Leaving out module {module}: {message}"
+SUBFORM_WITHOUT_FIELDS = (
+    "Subform {subform} of {module}: no field metadata ({message}); its lines get an open schema."
+)
+
+# ---- metadata_streams.py and module_stream.py ----------------------------------------------------
+STREAM_SKIPPED = "Skipping stream {stream}: {message}"
+MODULE_FIELDS_LEFT_OUT = "Fields of module {module} left out: {message}"
+MODULE_DELETIONS_LEFT_OUT = "Deleted records of {module} left out: {message}"
+
+# ---- module_reader.py ------------------------------------------------------------------------------
+TOO_MANY_IN_ONE_SECOND = (
+    "More than {limit:,} records of module {module} share {cursor} {instant}; "
+    "Zoho's page tokens cannot page past them."
+)
+NO_SORTABLE_CURSOR = (
+    "Module {module} has more than {limit:,} records and no sortable cursor field, "
+    "so Zoho's page tokens cannot reach the rest of it."
+)
+NO_NEXT_PAGE_TOKEN = "Zoho said module {module} has more records but sent no next_page_token."
+
+# ---- deleted_records.py ----------------------------------------------------------------------------
+DELETIONS_PAST_WALL_AUDIT = (
+    "Module {module} has more than 2,000 deleted records {window}; Zoho's deleted-records API lists "
+    "only 2,000, so the older ones are not in deleted_records."
+)
+DELETIONS_PAST_WALL = (
+    "More than 2,000 records of {module} were deleted {window}; Zoho's deleted-records API lists only "
+    "2,000, so some tombstones would be missing. Run a full refresh of this module's stream (it has no "
+    "deleted rows) and incremental syncs go on from there."
+)
+
+# Log lines the docs need not quote: progress, not something a user acts on.
+UNDOCUMENTED = frozenset({"RETRYING", "SUBFORM_WITHOUT_FIELDS", "DELETIONS_PAST_WALL_AUDIT"})
+
+
+def catalogue() -> dict[str, str]:
+    """Every template of this module by name."""
+    return {name: value for name, value in globals().items() if name.isupper() and isinstance(value, str)}

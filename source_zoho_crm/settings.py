@@ -1,0 +1,74 @@
+"""Zoho CRM's quirks and limits in one table: each value with the reason it has to be so.
+
+The code reads these names from here; a new quirk (a module that needs a parameter, a code Zoho
+answers in some org) is a line in this file, not an `if` in a reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+# ---- paths --------------------------------------------------------------------------------------
+API_VERSION_PATH = "/crm/v8"
+
+# ---- cursors --------------------------------------------------------------------------------------
+# Cursor candidates in order of preference; a module with none of them is full refresh only.
+CURSOR_CANDIDATES = ("Modified_Time", "Created_Time", "Action_Performed_Time")
+# `sort_by` accepts only these; a cursor outside them is read in id order and checkpointed at the end.
+SORTABLE_FIELDS = ("id", "Created_Time", "Modified_Time")
+# Airbyte's CDC column: a deduplicating destination deletes the row that carries it.
+DELETED_AT = "_ab_cdc_deleted_at"
+
+# ---- paging of module records -----------------------------------------------------------------
+# Zoho's largest page for the records API.
+PAGE_SIZE = 200
+# `ids=` takes at most 100 ids per request (the other field chunks of a page are fetched by id).
+IDS_PER_REQUEST = 100
+# A page-token chain ends at 100,000 records; a new chain starts where the last one ended.
+CHAIN_LIMIT = 100_000
+# `fields=` takes at most 50 field API names per request.
+MAX_FIELDS_PER_REQUEST = 50
+# Codes that end a page-token chain (limit reached, token expired): the read goes on with a new chain.
+CHAIN_ENDED_CODES = ("PAGINATION_LIMIT_EXCEEDED", "EXPIRED_VALUE")
+# Per-module request parameters. Leads: converted leads are hidden unless asked for, and a CRM
+# extract wants the whole funnel.
+MODULE_REQUEST_PARAMS: Mapping[str, Mapping[str, str]] = {"Leads": {"converted": "both"}}
+
+# ---- deleted records --------------------------------------------------------------------------
+# The deleted-records API pages with `page` only, 200 entries a page.
+DELETED_PAGE_SIZE = 200
+# ...and stops at 2,000 entries with this code.
+DELETED_PAGE_WALL_CODES = ("DISCRETE_PAGINATION_LIMIT_EXCEEDED",)
+
+# ---- metadata -------------------------------------------------------------------------------------
+# What Zoho answers for /settings/territories when territory management is off.
+TERRITORIES_OFF_CODES = (
+    "TERRITORY_NOT_ENABLED",
+    "FEATURE_NOT_ENABLED",
+    "FEATURE_NOT_SUPPORTED",
+    "NOT_ALLOWED",
+)
+# /users pages with `page`/`per_page`, at most 200 a page; `type=AllUsers` includes inactive users.
+USERS_PAGE_SIZE = 200
+USERS_TYPE = "AllUsers"
+
+# ---- HTTP -------------------------------------------------------------------------------------------
+# Zoho's empty answers: 204 (no records) and 304 (nothing modified since If-Modified-Since).
+EMPTY_STATUSES = (204, 304)
+# A 401 with these codes means the access token expired or was revoked: refresh once and retry.
+TOKEN_REJECTED_CODES = ("INVALID_TOKEN", "AUTHENTICATION_FAILURE")
+# The token lacks a scope, or the user's profile lacks a permission: that stream is skipped.
+SCOPE_MISMATCH_CODE = "OAUTH_SCOPE_MISMATCH"
+ACCESS_DENIED_CODES = (SCOPE_MISMATCH_CODE, "NO_PERMISSION")
+# Zoho's answer for a module that is not (or no longer) API-supported.
+INVALID_MODULE_CODE = "INVALID_MODULE"
+# Attempts per request for 429, 5xx, timeouts, dropped connections and truncated bodies
+# (env ZOHO_CRM_MAX_ATTEMPTS), the first backoff (env ZOHO_CRM_BACKOFF_BASE_SECONDS), doubled per
+# attempt up to the cap (Zoho's concurrency throttle clears within seconds).
+DEFAULT_MAX_ATTEMPTS = 8
+DEFAULT_BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 30.0
+# Connect and read timeouts: a 200-record page of a wide module can take a while to serialise.
+REQUEST_TIMEOUT_SECONDS = (10.0, 120.0)
+# Concurrent requests when the config sets none and the edition is not known yet (Free's limit).
+DEFAULT_MAX_CONCURRENT = 5

@@ -1,0 +1,86 @@
+"""The one function that assembles the streams, for discover (every stream) and read (the catalog's)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.message import MessageRepository
+from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
+
+from source_zoho_crm.api_client import ZohoApiClient
+from source_zoho_crm.auth import ZohoTokenProvider
+from source_zoho_crm.config import ZohoConfig
+from source_zoho_crm.metadata import ZohoMetadata
+from source_zoho_crm.metadata_streams import (
+    api_metadata_streams,
+    cached_metadata_streams,
+    deleted_records_stream,
+)
+from source_zoho_crm.module_stream import build_module_stream, build_subform_stream
+
+DELETED_RECORDS = "deleted_records"
+
+
+@dataclass
+class ZohoSession:
+    """What every command shares: the parsed config, the one token, the one client, the metadata cache."""
+
+    config: ZohoConfig
+    tokens: ZohoTokenProvider
+    client: ZohoApiClient
+    metadata: ZohoMetadata
+
+
+def build_streams(
+    zoho: ZohoSession,
+    selection: Mapping[str, SyncMode] | None,
+    state_manager: ConnectorStateManager,
+    repository: MessageRepository,
+) -> list[AbstractStream]:
+    """The streams named in `selection` (name -> sync mode), or every stream when it is None (discover).
+
+    Metadata streams first, then each module followed by its subform streams. Only the modules a
+    selection needs have their fields fetched; subform streams come from their parent's spec.
+    """
+
+    def wanted(name: str) -> bool:
+        return selection is None or name in selection
+
+    def mode(name: str) -> SyncMode:
+        return (selection or {}).get(name, SyncMode.incremental)
+
+    metadata, client = zoho.metadata, zoho.client
+    streams: list[AbstractStream] = [
+        *api_metadata_streams(client, repository),
+        *cached_metadata_streams(metadata, repository),
+    ]
+    metadata_names = {stream.name for stream in streams} | {DELETED_RECORDS}
+    streams = [stream for stream in streams if wanted(stream.name)]
+    if wanted(DELETED_RECORDS):
+        streams.append(
+            deleted_records_stream(metadata, client, mode(DELETED_RECORDS), state_manager, repository)
+        )
+    module_names = None if selection is None else set(selection) - metadata_names
+    if module_names is not None and not module_names:
+        return streams
+    discover = selection is None
+    start = zoho.config.start_datetime
+    include_deleted = zoho.config.include_deleted
+    for spec in metadata.module_streams(only=module_names, with_subform_schemas=discover):
+        if wanted(spec.stream_name):
+            name = spec.stream_name
+            streams.append(
+                build_module_stream(
+                    spec, client, mode(name), state_manager, repository, start, include_deleted=include_deleted
+                )
+            )
+        children = metadata.subform_streams(spec) if discover else spec.subform_streams()
+        streams.extend(
+            build_subform_stream(child, client, mode(child.stream_name), state_manager, repository, start)
+            for child in children
+            if wanted(child.stream_name)
+        )
+    return streams
