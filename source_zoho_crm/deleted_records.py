@@ -11,15 +11,15 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.datetimes import if_modified_since_header, parse_zoho_datetime, to_utc_iso
 from source_zoho_crm.errors import ZohoApiError
+from source_zoho_crm.settings import API_VERSION_PATH
+from source_zoho_crm.settings import DELETED_PAGE_SIZE as PAGE_SIZE
+from source_zoho_crm.settings import DELETED_PAGE_WALL_CODES as PAGE_WALL_CODES
 
 logger = logging.getLogger("airbyte")
-
-PAGE_SIZE = 200
-# The deleted-records API pages with `page` only, which Zoho stops at 2000 records.
-PAGE_WALL_CODES = ("DISCRETE_PAGINATION_LIMIT_EXCEEDED",)
 
 
 def read_deleted(
@@ -36,25 +36,16 @@ def read_deleted(
         params = {"type": "all", "page": page, "per_page": PAGE_SIZE}
         try:
             response = client.get(
-                f"/crm/v8/{module}/deleted", params, headers, what=f"deleted records of {module}"
+                f"{API_VERSION_PATH}/{module}/deleted", params, headers, what=f"deleted records of {module}"
             )
         except ZohoApiError as error:
             if error.code not in PAGE_WALL_CODES:
                 raise
             window = f"since {to_utc_iso(since)}" if since else "in its log"
             if stop_at_wall:
-                logger.warning(
-                    "Module %s has more than 2,000 deleted records %s; Zoho's deleted-records API lists only "
-                    "2,000, so the older ones are not in deleted_records.",
-                    module,
-                    window,
-                )
+                logger.warning(messages.DELETIONS_PAST_WALL_AUDIT.format(module=module, window=window))
                 return
-            raise ZohoApiError(
-                f"More than 2,000 records of {module} were deleted {window}; Zoho's deleted-records API "
-                "lists only 2,000, so some tombstones would be missing. Run a full refresh of this module's "
-                "stream (it has no deleted rows) and incremental syncs go on from there."
-            ) from None
+            raise ZohoApiError(messages.DELETIONS_PAST_WALL.format(module=module, window=window)) from None
         entries = response.data
         if not entries:
             return

@@ -75,9 +75,6 @@ DELETIONS_PAST_WALL = (
     "deleted rows) and incremental syncs go on from there."
 )
 
-# Log lines the docs need not quote: progress, not something a user acts on.
-UNDOCUMENTED = frozenset({"RETRYING", "SUBFORM_WITHOUT_FIELDS", "DELETIONS_PAST_WALL_AUDIT"})
-
 
 def catalogue() -> dict[str, str]:
     """Every template of this module by name."""

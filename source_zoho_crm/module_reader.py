@@ -13,16 +13,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.datetimes import if_modified_since_header, parse_zoho_datetime
 from source_zoho_crm.errors import ZohoApiError
 from source_zoho_crm.metadata import ModuleStreamSpec
-
-PAGE_SIZE = 200
-IDS_PER_REQUEST = 100
-CHAIN_LIMIT = 100_000
-# Zoho codes that end a page-token chain; the read goes on with a new chain.
-CHAIN_ENDED_CODES = ("PAGINATION_LIMIT_EXCEEDED", "EXPIRED_VALUE")
+from source_zoho_crm.settings import (
+    API_VERSION_PATH,
+    CHAIN_ENDED_CODES,
+    CHAIN_LIMIT,
+    IDS_PER_REQUEST,
+    MODULE_REQUEST_PARAMS,
+    PAGE_SIZE,
+)
 
 
 @dataclass
@@ -61,10 +64,9 @@ class ModuleReader:
         self._incremental = incremental and spec.cursor_field is not None
         self._start = start if self._incremental else None
         self._chunks = spec.field_chunks()
-        self._path = f"/crm/v8/{spec.api_name}"
+        self._path = f"{API_VERSION_PATH}/{spec.api_name}"
         self._what = f"module {spec.api_name}"
-        # Converted leads are hidden unless asked for; a CRM extract wants the whole funnel.
-        self._extra_params = {"converted": "both"} if spec.api_name == "Leads" else {}
+        self._extra_params = dict(MODULE_REQUEST_PARAMS.get(spec.api_name, {}))
         self._chain_cut = False
 
     def pages(self) -> Iterator[Page]:
@@ -90,8 +92,12 @@ class ModuleReader:
                 return
             if boundary.instant is None or (start is not None and boundary.instant <= start):
                 raise ZohoApiError(
-                    f"More than {self.chain_limit:,} records of module {self._spec.api_name} share "
-                    f"{cursor_field} {boundary.instant}; Zoho's page tokens cannot page past them."
+                    messages.TOO_MANY_IN_ONE_SECOND.format(
+                        limit=self.chain_limit,
+                        module=self._spec.api_name,
+                        cursor=cursor_field,
+                        instant=boundary.instant,
+                    )
                 )
             start, skip = boundary.instant, boundary
 
@@ -110,8 +116,7 @@ class ModuleReader:
             return
         if cursor_field is None or not self._spec.sorted_by_cursor:
             raise ZohoApiError(
-                f"Module {self._spec.api_name} has more than {self.chain_limit:,} records and no sortable "
-                "cursor field, so Zoho's page tokens cannot reach the rest of it."
+                messages.NO_SORTABLE_CURSOR.format(module=self._spec.api_name, limit=self.chain_limit)
             )
         for page in self._pages_in_cursor_order(keep_from, skip=_Boundary()):
             page.records = [r for r in page.records if str(r.get("id")) not in seen]
@@ -148,9 +153,7 @@ class ModuleReader:
                 return
             token = info.get("next_page_token")
             if not token:
-                raise ZohoApiError(
-                    f"Zoho said module {self._spec.api_name} has more records but sent no next_page_token."
-                )
+                raise ZohoApiError(messages.NO_NEXT_PAGE_TOKEN.format(module=self._spec.api_name))
             if read >= self.chain_limit:
                 self._chain_cut = True
                 return

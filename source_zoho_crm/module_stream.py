@@ -20,6 +20,7 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator import PartitionGenerator
 from airbyte_cdk.sources.types import Record
 
+from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.cursor import ModuleCursor, cursor_from_state
 from source_zoho_crm.datetimes import to_utc_iso
@@ -74,7 +75,7 @@ class ModulePartition(Partition):
             if self._client is not None and isinstance(self._cursor, ModuleCursor):
                 yield from self._tombstones(self._cursor, started)
         except (ZohoAccessError, ZohoInvalidModuleError) as denied:
-            warning = f"Skipping stream {name}: {denied.message}"
+            warning = messages.STREAM_SKIPPED.format(stream=name, message=denied.message)
             self._message_repository.log_message(Level.WARN, lambda: {"message": warning})
 
     def _tombstones(self, cursor: ModuleCursor, started: datetime) -> Iterable[Record]:
