@@ -10,9 +10,9 @@ FROM docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c4264cf6fee473
 WORKDIR /airbyte/integration_code
 
 # The build context is what `pip install .` needs and nothing else: .dockerignore lets in only
-# pyproject.toml, README.md and the source_zoho_crm package (with its manifest.yaml).
+# pyproject.toml, README.md, constraints.txt (the tested versions) and the source_zoho_crm package.
 COPY . ./
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir -c constraints.txt . \
     && source-zoho-crm spec > /dev/null
 
 LABEL io.airbyte.name=airbyte/source-zoho-crm

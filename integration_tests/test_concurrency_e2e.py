@@ -34,7 +34,16 @@ def test_one_request_in_flight_when_the_cap_is_one(
     catalog = discovered.catalog()
     names = {stream["name"] for stream in catalog["streams"]}
     # Every kind of stream: straight from Zoho, from the metadata cache, modules, subforms, the log.
-    assert {"users", "roles", "profiles", "currencies", "territories", "org", "fields", "deleted_records"} <= names
+    assert {
+        "users",
+        "roles",
+        "profiles",
+        "currencies",
+        "territories",
+        "org",
+        "fields",
+        "deleted_records",
+    } <= names
     assert any("_" in name and name.startswith("quotes_") for name in names)
 
     run = cli_runner.run("read", config, cli_runner.configured_catalog(catalog, incremental=True))

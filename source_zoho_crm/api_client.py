@@ -101,7 +101,9 @@ class ZohoApiClient:
 
     # Operators (and tests) may tune retries: ZOHO_CRM_MAX_ATTEMPTS, ZOHO_CRM_BACKOFF_BASE_SECONDS.
     max_attempts = int(os.environ.get("ZOHO_CRM_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
-    backoff_base_seconds = float(os.environ.get("ZOHO_CRM_BACKOFF_BASE_SECONDS", DEFAULT_BACKOFF_BASE_SECONDS))
+    backoff_base_seconds = float(
+        os.environ.get("ZOHO_CRM_BACKOFF_BASE_SECONDS", DEFAULT_BACKOFF_BASE_SECONDS)
+    )
     backoff_cap_seconds = BACKOFF_CAP_SECONDS
     timeout = REQUEST_TIMEOUT_SECONDS
 
@@ -222,7 +224,9 @@ class ZohoApiClient:
         if body is None and status >= 400:
             raise _Transient(messages.UNREADABLE_ERROR_BODY.format(status=status))
         raise ZohoApiError(
-            messages.HTTP_ERROR.format(status=status, code=code, what=what, message=message, request=described),
+            messages.HTTP_ERROR.format(
+                status=status, code=code, what=what, message=message, request=described
+            ),
             code=code,
             status=status,
         )

@@ -40,8 +40,7 @@ NO_TERRITORIES = "No territories: the org does not use territory management ({co
 NO_MODULES_LIST = "Zoho's /settings/modules answer has no `modules` list."
 NO_FIELDS_LIST = "Zoho's /settings/fields answer for module {module} has no `fields` list."
 UNKNOWN_MODULES = (
-    "`modules` names {missing}, which the org does not have as API-supported modules. "
-    "Available: {available}."
+    "`modules` names {missing}, which the org does not have as API-supported modules. Available: {available}."
 )
 MODULE_LEFT_OUT = "Leaving out module {module}: {message}"
 SUBFORM_WITHOUT_FIELDS = (

@@ -61,7 +61,10 @@ class ZohoMetadata:
     def territories(self) -> list[Mapping[str, Any]]:
         """The org's territories; none (with a warning) where territory management is off."""
         try:
-            body = self._client.get(f"{API_VERSION_PATH}/settings/territories", what="the territories").body or {}
+            body = (
+                self._client.get(f"{API_VERSION_PATH}/settings/territories", what="the territories").body
+                or {}
+            )
         except ZohoApiError as error:
             if error.code in TERRITORIES_OFF_CODES:
                 logger.warning(messages.NO_TERRITORIES.format(code=error.code))
@@ -73,7 +76,10 @@ class ZohoMetadata:
     def modules(self) -> list[Mapping[str, Any]]:
         with self._lock:
             if self._modules is None:
-                body = self._client.get(f"{API_VERSION_PATH}/settings/modules", what="the list of modules").body or {}
+                body = (
+                    self._client.get(f"{API_VERSION_PATH}/settings/modules", what="the list of modules").body
+                    or {}
+                )
                 modules = body.get("modules")
                 if not isinstance(modules, list):
                     raise ZohoApiError(messages.NO_MODULES_LIST)
@@ -90,7 +96,9 @@ class ZohoMetadata:
             if module not in self._fields:
                 body = (
                     self._client.get(
-                        f"{API_VERSION_PATH}/settings/fields", {"module": module}, what=f"the fields of module {module}"
+                        f"{API_VERSION_PATH}/settings/fields",
+                        {"module": module},
+                        what=f"the fields of module {module}",
                     ).body
                     or {}
                 )

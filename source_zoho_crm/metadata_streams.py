@@ -129,7 +129,9 @@ def cached_metadata_streams(metadata: ZohoMetadata, repository: MessageRepositor
             try:
                 module_fields = metadata.fields(api_name)
             except ZohoAccessError as denied:
-                logger.warning(messages.MODULE_FIELDS_LEFT_OUT.format(module=api_name, message=denied.message))
+                logger.warning(
+                    messages.MODULE_FIELDS_LEFT_OUT.format(module=api_name, message=denied.message)
+                )
                 continue
             for field in module_fields:
                 yield {**field, "module": api_name}
@@ -154,7 +156,9 @@ API_METADATA_STREAMS: Mapping[str, tuple[str, str, str, bool]] = {
 def api_metadata_streams(client: ZohoApiClient, repository: MessageRepository) -> list[DefaultStream]:
     """`users` (every user, active or not, page by page), `roles`, `profiles`, `currencies`."""
     return [
-        _stream(name, _rows_from(client, path, key, what, paged), repository, ["id"], schema=load_schema(name))
+        _stream(
+            name, _rows_from(client, path, key, what, paged), repository, ["id"], schema=load_schema(name)
+        )
         for name, (path, key, what, paged) in API_METADATA_STREAMS.items()
     ]
 
@@ -243,7 +247,9 @@ def deleted_records_stream(
                     if newest_on_page is not None and (newest is None or newest_on_page > newest):
                         newest = newest_on_page
             except (ZohoAccessError, ZohoInvalidModuleError) as denied:
-                logger.warning(messages.MODULE_DELETIONS_LEFT_OUT.format(module=api_name, message=denied.message))
+                logger.warning(
+                    messages.MODULE_DELETIONS_LEFT_OUT.format(module=api_name, message=denied.message)
+                )
                 continue
             if cursor:
                 cursor.checkpoint(api_name, newest)

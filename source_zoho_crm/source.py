@@ -116,7 +116,9 @@ class SourceZohoCrm(ConcurrentDeclarativeSource):
         zoho.client.set_max_concurrent(limit)
         engine = ConcurrentEngine(limit, self.logger)
         selection = {configured.stream.name: configured.sync_mode for configured in catalog.streams}
-        streams = build_streams(zoho, selection, ConnectorStateManager(state=state), engine.message_repository)
+        streams = build_streams(
+            zoho, selection, ConnectorStateManager(state=state), engine.message_repository
+        )
         yield from engine.read(streams, catalog)
 
 
@@ -125,7 +127,9 @@ def _step(scope: str, call: Callable[[], T]) -> T:
         return call()
     except ZohoAccessError as denied:
         if denied.code == SCOPE_MISMATCH_CODE:
-            raise ZohoAccessError(messages.SCOPE_MISSING_IN_CHECK.format(scope=scope, message=denied.message)) from None
+            raise ZohoAccessError(
+                messages.SCOPE_MISSING_IN_CHECK.format(scope=scope, message=denied.message)
+            ) from None
         raise
 
 

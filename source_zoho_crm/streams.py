@@ -74,7 +74,13 @@ def build_streams(
             name = spec.stream_name
             streams.append(
                 build_module_stream(
-                    spec, client, mode(name), state_manager, repository, start, include_deleted=include_deleted
+                    spec,
+                    client,
+                    mode(name),
+                    state_manager,
+                    repository,
+                    start,
+                    include_deleted=include_deleted,
                 )
             )
         children = metadata.subform_streams(spec) if discover else spec.subform_streams()

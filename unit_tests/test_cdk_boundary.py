@@ -78,9 +78,7 @@ def _cdk_defines(cls: type, name: str) -> bool:
     return False
 
 
-def cdk_private_uses(
-    source: str, class_of: Callable[[str], type | None], ours: Iterable[str]
-) -> list[str]:
+def cdk_private_uses(source: str, class_of: Callable[[str], type | None], ours: Iterable[str]) -> list[str]:
     """`line: expr` for each access of a CDK object's private attribute in `source`.
 
     `self._x` in a class deriving from a CDK class is the CDK's when a CDK base defines `_x`; any other
@@ -132,14 +130,14 @@ def test_no_private_cdk_member_is_used_outside_the_adapter() -> None:
 
 def test_the_check_finds_what_the_old_source_did() -> None:
     """The accesses source.py made before the adapter existed are all caught."""
-    old = '''
+    old = """
 class SourceZohoCrm(ConcurrentDeclarativeSource):
     def read(self):
         self._zoho_session = 1
         selected = self._select_streams(streams=[], configured_catalog=None)
         queue = self._concurrent_source._queue
         return self._slice_logger, self._message_repository, self._connector_state_manager, self._zoho_session
-'''
+"""
     found = cdk_private_uses(old, lambda name: ConcurrentDeclarativeSource, {"_zoho_session"})
     assert [use.split(": ")[1] for use in found] == [
         "self._select_streams",

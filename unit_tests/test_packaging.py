@@ -385,3 +385,36 @@ def test_metadata_yaml_agrees_with_the_dockerfile() -> None:
     data = yaml.safe_load(path.read_text())["data"]
     assert data["dockerRepository"] == labels()["io.airbyte.name"]
     assert data["dockerImageTag"] == version() == labels()["io.airbyte.version"]
+
+
+# ---- pins: constraints.txt -------------------------------------------------------------------------
+
+CONSTRAINTS = ROOT / "constraints.txt"
+
+
+def _pins() -> dict[str, str]:
+    pins = {}
+    for line in CONSTRAINTS.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt: {line!r} is not name==version"
+            pins[name.lower().replace("_", "-")] = version
+    return pins
+
+
+def test_constraints_pin_the_cdk_pyproject_declares_and_not_the_project() -> None:
+    pins = _pins()
+    assert "source-zoho-crm" not in pins, "constraints.txt must not pin the project itself"
+    declared = pyproject()["project"]["dependencies"]
+    cdk = next(d for d in declared if d.startswith("airbyte-cdk"))
+    assert cdk == f"airbyte-cdk=={pins['airbyte-cdk']}", "pyproject's airbyte-cdk is not the pinned version"
+    assert importlib.metadata.version("airbyte-cdk") == pins["airbyte-cdk"], "the venv is not the pinned one"
+
+
+def test_every_install_uses_the_constraints() -> None:
+    venv = (ROOT / "scripts" / "_venv.sh").read_text(encoding="utf-8")
+    assert "-c constraints.txt" in venv
+    assert "constraints.txt" in next(line for line in venv.splitlines() if line.startswith("STAMP="))
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"pip install [^\n]*-c constraints\.txt \.", dockerfile)
+    assert "bash scripts/test.sh" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
