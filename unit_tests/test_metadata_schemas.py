@@ -3,8 +3,7 @@
 - Each file is a draft-07 schema that keeps to the connector's rules: open objects, every property
   nullable, no `enum` or `required`, ids as strings, datetimes as timestamps with time zone, at most
   two levels of declared properties.
-- Discover gives the streams exactly these schemas (declarative streams through the manifest's
-  JsonFileSchemaLoader, Python streams through `load_schema`).
+- Discover gives the streams exactly these schemas (every stream loads its file with `load_schema`).
 - The records the Zoho CRM emulator serves for these endpoints, and the records the source emits from
   them, validate against the schemas, and most of their keys are declared: the schemas are no empty shells.
 """
