@@ -2,7 +2,7 @@
 
 Why a component: ConcurrentDeclarativeSource.read() reads the streams through a message repository and
 a state manager it keeps private; our streams (every stream, built in Python) need both, so the engine
-is assembled here from the same public pieces. unit_tests/test_cdk_adapter.py fails loudly when a CDK
+is assembled here from the same public pieces. unit_tests/test_cdk_boundary.py fails loudly when a CDK
 release changes any of them.
 """
 
