@@ -18,10 +18,10 @@ import pytest
 import requests
 
 from integration_tests.zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
-from source_zoho_crm import credentials_cli
 from source_zoho_crm.auth import ZohoTokenProvider
 from source_zoho_crm.config import parse_config
-from source_zoho_crm.credentials_cli import READ_SCOPES, consent_url, main
+from source_zoho_crm.credentials import callback, consent_url, main
+from source_zoho_crm.scopes import READ_SCOPES
 from source_zoho_crm.errors import ZohoAuthError
 
 pytestmark = pytest.mark.e2e
@@ -230,7 +230,7 @@ def run_browser_cli(
     argv = [
         sys.executable,
         "-m",
-        "source_zoho_crm.credentials_cli",
+        "source_zoho_crm.credentials",
         "browser",
         "--no-browser",
         "--port",
@@ -313,7 +313,7 @@ def test_paste_flow(
     """--paste: the address the browser ended on is pasted on stdin (made here before the run)."""
     state = "e2e-paste-state"
     port = 45678
-    monkeypatch.setattr(credentials_cli, "_new_state", lambda: state)
+    monkeypatch.setattr(callback, "new_state", lambda: state)
     url = consent_url(emu.url, client[0], f"http://localhost:{port}/callback", state)
     location = requests.get(url, allow_redirects=False, timeout=30).headers["Location"]
     monkeypatch.setattr("sys.stdin", io.StringIO(location + "\n"))
