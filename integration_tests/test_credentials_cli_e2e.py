@@ -21,8 +21,8 @@ from integration_tests.zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulato
 from source_zoho_crm.auth import ZohoTokenProvider
 from source_zoho_crm.config import parse_config
 from source_zoho_crm.credentials import callback, consent_url, main
-from source_zoho_crm.scopes import READ_SCOPES
 from source_zoho_crm.errors import ZohoAuthError
+from source_zoho_crm.scopes import READ_SCOPES
 
 pytestmark = pytest.mark.e2e
 

@@ -93,12 +93,12 @@ class ZohoTokenProvider:
     def _adopt(self, kept: list[StoredToken]) -> None:
         """Use the kept token that stays valid longest (a token of unknown expiry comes last)."""
         now = self._clock()
-        usable = [t for t in kept if t.expires_at == math.inf or _refresh_time(t.expires_at, now) > now]
+        usable = [t for t in kept if _refresh_time(t.expires_at) > now]
         if not usable:
             return
         best = max(usable, key=lambda t: -1.0 if t.expires_at == math.inf else t.expires_at)
         self._token = best.access_token
-        self._refresh_at = math.inf if best.expires_at == math.inf else _refresh_time(best.expires_at, now)
+        self._refresh_at = _refresh_time(best.expires_at)
         if best.api_domain:
             self._learn_api_domain(best.api_domain)
         logger.info("Using the Zoho access token kept from an earlier run (no token request).")
@@ -144,7 +144,7 @@ class ZohoTokenProvider:
         except (TypeError, ValueError):
             lifetime = 3600.0
         self._token = str(body["access_token"])
-        self._refresh_at = _refresh_time(now + lifetime, now)
+        self._refresh_at = _refresh_time(now + lifetime, lifetime)
         domain = body.get("api_domain")
         if isinstance(domain, str) and domain:
             self._learn_api_domain(domain)
@@ -181,9 +181,9 @@ class ZohoTokenProvider:
         return api_url_from_domain(self.api_domain, config.environment) or config.api_url
 
 
-def _refresh_time(expires_at: float, now: float) -> float:
-    """Refresh a little early: 2 minutes, or a tenth of a short lifetime."""
-    return expires_at - min(EXPIRY_MARGIN_SECONDS, max(0.0, expires_at - now) / 10)
+def _refresh_time(expires_at: float, lifetime: float = math.inf) -> float:
+    """Refresh a little early: 2 minutes, or a tenth of a short lifetime (inf stays inf)."""
+    return expires_at - min(EXPIRY_MARGIN_SECONDS, lifetime / 10)
 
 
 def _json_or_none(content: bytes) -> Any:

@@ -318,7 +318,7 @@ ERROR_CASES = [
     ({**THROTTLE_BODY, "error_description": "您的请求过于频繁，请稍后再试。"}, 200, "wait a few minutes"),
     ({"error_description": "请求过多", "error": "拒绝访问", "status": "failure"}, 400, "wait a few minutes"),
     ({"error": "too_many"}, 429, "wait a few minutes"),
-    ({"error": "invalid_client_secret"}, 200, "client id or secret is wrong, or the client is not registered"),
+    ({"error": "invalid_client_secret"}, 200, "client id or secret is wrong, or the client is not"),
     ({"access_token": ACCESS_TOKEN, "api_domain": "https://www.zohoapis.com"}, 200, "access_type=offline"),
     ({"error": "invalid_request"}, 200, "invalid_request"),
     ({"error": "invalid_code", "refresh_token": REFRESH_TOKEN}, 200, "grant code is wrong"),
@@ -438,7 +438,9 @@ def test_api_domain_of_the_org_is_written_when_it_differs_from_the_data_centre(
 ) -> None:
     """A test server (or a client made in another data centre) names its own API host: the config
     must work without edits, so it goes in as `api_url`; an explicit --api-url still wins."""
-    mock.post("http://127.0.0.1:9999/oauth/v2/token", json={**GOOD_BODY, "api_domain": "http://127.0.0.1:9999"})
+    mock.post(
+        "http://127.0.0.1:9999/oauth/v2/token", json={**GOOD_BODY, "api_domain": "http://127.0.0.1:9999"}
+    )
     output = tmp_path / "c.json"
     code, out, err = run(capsys, *self_client(output, "--accounts-url", "http://127.0.0.1:9999"))
     assert code == 0, err
