@@ -365,3 +365,21 @@ def test_revoke_with_env_token(
     assert status == 0, err
     assert_hidden([token], out, err)
     assert refresh(emu, client, token) == {"error": "invalid_code"}
+
+
+def test_config_written_into_a_new_secrets_directory_works_without_edits(
+    emu: ZohoCrmEmulator,
+    client: tuple[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As the README shows it: only --accounts-url; `secrets/` is created; api_url comes from api_domain."""
+    monkeypatch.chdir(tmp_path)
+    code = emu.new_grant_code(scopes=list(READ_SCOPES), expires_in=180)
+    argv = ["self-client", "--client-id", client[0], "--client-secret", client[1], "--code", code]
+    status, out, err = run(capsys, *argv, "--accounts-url", emu.url, "-o", "secrets/config.json")
+    assert status == 0, err
+    assert (tmp_path / "secrets").stat().st_mode & 0o777 == 0o700
+    assert f"Zoho names {emu.url} as the org's API domain: written as api_url." in out
+    assert_config_works(emu, tmp_path / "secrets" / "config.json", client)
