@@ -101,7 +101,7 @@ class ZohoTokenProvider:
         self._refresh_at = _refresh_time(best.expires_at)
         if best.api_domain:
             self._learn_api_domain(best.api_domain)
-        logger.info("Using the Zoho access token kept from an earlier run (no token request).")
+        logger.info("Reusing a Zoho access token kept from an earlier run or given in the config.")
 
     def _refresh_locked(self) -> None:
         config = self._config
