@@ -10,6 +10,20 @@ import pytest
 from integration_tests.zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_token_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Connector runs keep their access token in a cache file (token_store.py): never the user's own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ZOHO_CRM_TOKEN_CACHE_DIR", str(tmp_path_factory.mktemp("token-cache")))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _token_cache_per_test(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no kept token (module-scoped runs use the session's cache)."""
+    monkeypatch.setenv("ZOHO_CRM_TOKEN_CACHE_DIR", str(tmp_path_factory.mktemp("token-cache")))
+
+
 @pytest.fixture
 def zoho_emulator_factory() -> Iterator[Callable[..., ZohoCrmEmulator]]:
     """Start emulators with any settings (`zoho_emulator_factory(preset="realistic")`); all stopped after."""

@@ -18,11 +18,11 @@ import pytest
 import requests
 
 from integration_tests.zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
-from source_zoho_crm import credentials_cli
 from source_zoho_crm.auth import ZohoTokenProvider
 from source_zoho_crm.config import parse_config
-from source_zoho_crm.credentials_cli import READ_SCOPES, consent_url, main
+from source_zoho_crm.credentials import callback, consent_url, main
 from source_zoho_crm.errors import ZohoAuthError
+from source_zoho_crm.scopes import READ_SCOPES
 
 pytestmark = pytest.mark.e2e
 
@@ -230,7 +230,7 @@ def run_browser_cli(
     argv = [
         sys.executable,
         "-m",
-        "source_zoho_crm.credentials_cli",
+        "source_zoho_crm.credentials",
         "browser",
         "--no-browser",
         "--port",
@@ -313,7 +313,7 @@ def test_paste_flow(
     """--paste: the address the browser ended on is pasted on stdin (made here before the run)."""
     state = "e2e-paste-state"
     port = 45678
-    monkeypatch.setattr(credentials_cli, "_new_state", lambda: state)
+    monkeypatch.setattr(callback, "new_state", lambda: state)
     url = consent_url(emu.url, client[0], f"http://localhost:{port}/callback", state)
     location = requests.get(url, allow_redirects=False, timeout=30).headers["Location"]
     monkeypatch.setattr("sys.stdin", io.StringIO(location + "\n"))
@@ -365,3 +365,21 @@ def test_revoke_with_env_token(
     assert status == 0, err
     assert_hidden([token], out, err)
     assert refresh(emu, client, token) == {"error": "invalid_code"}
+
+
+def test_config_written_into_a_new_secrets_directory_works_without_edits(
+    emu: ZohoCrmEmulator,
+    client: tuple[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As the README shows it: only --accounts-url; `secrets/` is created; api_url comes from api_domain."""
+    monkeypatch.chdir(tmp_path)
+    code = emu.new_grant_code(scopes=list(READ_SCOPES), expires_in=180)
+    argv = ["self-client", "--client-id", client[0], "--client-secret", client[1], "--code", code]
+    status, out, err = run(capsys, *argv, "--accounts-url", emu.url, "-o", "secrets/config.json")
+    assert status == 0, err
+    assert (tmp_path / "secrets").stat().st_mode & 0o777 == 0o700
+    assert f"Zoho names {emu.url} as the org's API domain: written as api_url." in out
+    assert_config_works(emu, tmp_path / "secrets" / "config.json", client)

@@ -1,4 +1,4 @@
-"""One Zoho access token per process, shared by every stream and metadata call.
+"""One Zoho access token per process, shared by every stream and metadata call, kept between runs.
 
 Why a component: the CDK's OAuthAuthenticator is built per requester, so each stream refreshes
 on its own, and Zoho allows only 10 access tokens per refresh token in 10 minutes. It also
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import random
 import threading
 import time
@@ -20,8 +21,11 @@ import orjson
 import requests
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
 
-from source_zoho_crm.config import ZohoConfig, parse_config
+from source_zoho_crm.api_domain import api_url_from_domain, dc_of_api_url
+from source_zoho_crm.config import ZohoConfig, api_url_for, parse_config
 from source_zoho_crm.errors import ZohoAuthError
+from source_zoho_crm.token_errors import TokenError, TokenErrorKind, classify_token_error
+from source_zoho_crm.token_store import StoredToken, TokenStore, store_for
 
 logger = logging.getLogger("airbyte")
 
@@ -40,24 +44,32 @@ class ZohoTokenProvider:
         self,
         config: ZohoConfig,
         session: requests.Session | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        store: TokenStore | None = None,
     ) -> None:
         self._config = config
         self._session = session or requests.Session()
         self._clock = clock
         self._sleep = sleep
+        self._store = store
         self._lock = threading.Lock()
-        self._token: str | None = config.access_token
-        # A token given in the config has no known expiry: it is used until Zoho rejects it.
-        self._expires_at: float = float("inf") if config.access_token else 0.0
+        self._token: str | None = None
+        self._refresh_at = 0.0
+        self._accepted: set[str] = set()
         self.token_requests = 0
         self.api_domain: str | None = None
+        kept = store.load() if store is not None else []
+        if store is None and config.access_token:  # given by hand: used until Zoho rejects it
+            kept = [StoredToken(config.access_token, math.inf)]
+        self._adopt(kept)
+
+    # ---- tokens ---------------------------------------------------------------------------
 
     def token(self) -> str:
         """A valid access token, refreshed first when missing or about to expire."""
         with self._lock:
-            if self._token is None or self._clock() >= self._expires_at:
+            if self._token is None or self._clock() >= self._refresh_at:
                 self._refresh_locked()
             assert self._token is not None
             return self._token
@@ -67,7 +79,29 @@ class ZohoTokenProvider:
         with self._lock:
             if self._token == rejected_token:
                 self._token = None
-                self._expires_at = 0.0
+                self._refresh_at = 0.0
+
+    def mark_accepted(self, token: str) -> None:
+        """Zoho answered a request made with `token` (anything but 401 INVALID_TOKEN)."""
+        self._accepted.add(token)  # set.add is atomic; called once per API response
+
+    def was_accepted(self, token: str) -> bool:
+        """Whether Zoho ever accepted `token`: a token rejected after that was evicted or expired
+        (Zoho keeps 15 live tokens per refresh token), not issued for another data centre."""
+        return token in self._accepted
+
+    def _adopt(self, kept: list[StoredToken]) -> None:
+        """Use the kept token that stays valid longest (a token of unknown expiry comes last)."""
+        now = self._clock()
+        usable = [t for t in kept if _refresh_time(t.expires_at) > now]
+        if not usable:
+            return
+        best = max(usable, key=lambda t: -1.0 if t.expires_at == math.inf else t.expires_at)
+        self._token = best.access_token
+        self._refresh_at = _refresh_time(best.expires_at)
+        if best.api_domain:
+            self._learn_api_domain(best.api_domain)
+        logger.info("Reusing a Zoho access token kept from an earlier run or given in the config.")
 
     def _refresh_locked(self) -> None:
         config = self._config
@@ -87,20 +121,13 @@ class ZohoTokenProvider:
                 last_problem = f"could not reach {config.accounts_url} ({type(error).__name__})"
             else:
                 body = _json_or_none(response.content)
-                if isinstance(body, Mapping) and body.get("access_token"):
-                    self._token = str(body["access_token"])
-                    lifetime = float(body.get("expires_in") or 3600)
-                    # Refresh a little early: 2 minutes, or a tenth of a short lifetime.
-                    self._expires_at = self._clock() + lifetime - min(EXPIRY_MARGIN_SECONDS, lifetime / 10)
-                    self.api_domain = body.get("api_domain")
-                    logger.info(
-                        "Obtained a Zoho access token (request %d of this process).", self.token_requests
-                    )
+                if isinstance(body, Mapping) and body.get("access_token") and not body.get("error"):
+                    self._took(body)
                     return
-                problem = _token_error(body, response.status_code, config)
-                if problem.permanent:
-                    raise ZohoAuthError(problem.message, code=problem.code)
-                last_problem = problem.message
+                problem = classify_token_error(response.status_code, body)
+                if not problem.transient:
+                    raise ZohoAuthError(_message(problem, config), code=problem.code or None)
+                last_problem = _message(problem, config)
             if wait is None:
                 break
             delay = wait * (0.5 + random.random() / 2)
@@ -110,12 +137,53 @@ class ZohoTokenProvider:
             self._sleep(delay)
         raise ZohoAuthError(f"Could not obtain a Zoho access token: {last_problem}")
 
+    def _took(self, body: Mapping[str, Any]) -> None:
+        now = self._clock()
+        try:
+            lifetime = float(body.get("expires_in") or 3600)
+        except (TypeError, ValueError):
+            lifetime = 3600.0
+        self._token = str(body["access_token"])
+        self._refresh_at = _refresh_time(now + lifetime, lifetime)
+        domain = body.get("api_domain")
+        if isinstance(domain, str) and domain:
+            self._learn_api_domain(domain)
+        logger.info("Obtained a Zoho access token (request %d of this process).", self.token_requests)
+        if self._store is not None:
+            self._store.save(StoredToken(self._token, now + lifetime, self.api_domain))
 
-@dataclass(frozen=True)
-class _TokenProblem:
-    message: str
-    permanent: bool
-    code: str | None = None
+    # ---- the org's API domain ---------------------------------------------------------------
+
+    def _learn_api_domain(self, domain: str) -> None:
+        if domain == self.api_domain:
+            return
+        self.api_domain = domain
+        named = api_url_from_domain(domain, self._config.environment)
+        dc = dc_of_api_url(named)
+        if named and dc and dc != self._config.dc_region:
+            logger.warning(
+                "Zoho says the org's API domain is %s (data centre %s), but dc_region is '%s': "
+                "set dc_region to '%s'.",
+                named,
+                dc,
+                self._config.dc_region,
+                dc,
+            )
+
+    def api_url(self) -> str:
+        """Where API calls go: the config's `api_url` when set, else the API domain Zoho named
+        with the token (obtained first if needed), else the data centre's default."""
+        config = self._config
+        if config.api_url != api_url_for(config.dc_region, config.environment):
+            return config.api_url
+        if self.api_domain is None and self._token is None:
+            self.token()
+        return api_url_from_domain(self.api_domain, config.environment) or config.api_url
+
+
+def _refresh_time(expires_at: float, lifetime: float = math.inf) -> float:
+    """Refresh a little early: 2 minutes, or a tenth of a short lifetime (inf stays inf)."""
+    return expires_at - min(EXPIRY_MARGIN_SECONDS, lifetime / 10)
 
 
 def _json_or_none(content: bytes) -> Any:
@@ -125,38 +193,30 @@ def _json_or_none(content: bytes) -> Any:
         return None
 
 
-def _token_error(body: Any, status: int, config: ZohoConfig) -> _TokenProblem:
-    """Classify a token response that carried no access token (Zoho answers errors with HTTP 200)."""
-    error = str(body.get("error", "")) if isinstance(body, Mapping) else ""
-    description = str(body.get("error_description", "")) if isinstance(body, Mapping) else ""
-    if error == "invalid_code":
-        return _TokenProblem(
+def _message(problem: TokenError, config: ZohoConfig) -> str:
+    """The connector's words for a failed token request (the CLI has its own, same classification)."""
+    if problem.kind is TokenErrorKind.BAD_GRANT:
+        return problem.named(
             "Zoho says the refresh token is invalid or revoked (invalid_code): generate a new one "
-            "(Self Client in the Zoho API console, or `zoho-crm-auth`) and update `refresh_token`.",
-            permanent=True,
-            code=error,
+            "(Self Client in the Zoho API console, or `zoho-crm-auth`) and update `refresh_token`."
         )
-    if error == "invalid_client":
-        return _TokenProblem(
+    if problem.kind is TokenErrorKind.BAD_CLIENT:
+        return problem.named(
             "Zoho says the client id or secret is wrong, or the account is not in data centre "
             f"'{config.dc_region}' ({config.accounts_url}) (invalid_client): check `client_id`, "
-            "`client_secret` and `dc_region`.",
-            permanent=True,
-            code=error,
+            "`client_secret` and `dc_region`."
         )
-    throttled = "too many requests" in description.lower() or "throttle" in description.lower()
-    if error == "Access Denied" or throttled:
-        return _TokenProblem(
+    if problem.kind is TokenErrorKind.THROTTLED:
+        return (
             "Zoho is throttling token requests for this refresh token (at most 10 access tokens per "
-            "10 minutes): wait 10 minutes and try again, and do not run other jobs with the same token.",
-            permanent=False,
-            code="Access Denied",
+            "10 minutes): wait 10 minutes and try again, and do not run other jobs with the same token."
         )
-    if status >= 500 or body is None:
-        return _TokenProblem(f"the accounts server answered HTTP {status}", permanent=False)
-    shown = error or f"HTTP {status}"
-    return _TokenProblem(f"Zoho refused the token request ({shown}).", permanent=True, code=error or None)
+    if problem.kind is TokenErrorKind.SERVER:
+        return f"the accounts server answered HTTP {problem.status}"
+    return f"Zoho refused the token request ({problem.shown})."
 
+
+# ---- one provider per process ---------------------------------------------------------------
 
 _PROVIDERS: dict[str, ZohoTokenProvider] = {}
 _PROVIDERS_LOCK = threading.Lock()
@@ -172,7 +232,7 @@ def shared_token_provider(config: ZohoConfig) -> ZohoTokenProvider:
     with _PROVIDERS_LOCK:
         provider = _PROVIDERS.get(key)
         if provider is None:
-            provider = _PROVIDERS[key] = ZohoTokenProvider(config)
+            provider = _PROVIDERS[key] = ZohoTokenProvider(config, store=store_for(config))
         return provider
 
 

@@ -19,15 +19,18 @@ from airbyte_cdk.models import (
 )
 
 from source_zoho_crm.source import SourceZohoCrm
+from source_zoho_crm.token_store import keep_tokens_between_runs
 
 
 def _source(args: list[str]) -> SourceZohoCrm:
     catalog_path = AirbyteEntrypoint.extract_catalog(args)
     config_path = AirbyteEntrypoint.extract_config(args)
     state_path = AirbyteEntrypoint.extract_state(args)
+    config = SourceZohoCrm.read_config(config_path) if config_path else None
+    keep_tokens_between_runs(config)  # the access token outlives this process (token_store.py)
     return SourceZohoCrm(
         catalog=SourceZohoCrm.read_catalog(catalog_path) if catalog_path else None,
-        config=SourceZohoCrm.read_config(config_path) if config_path else None,
+        config=config,
         state=SourceZohoCrm.read_state(state_path) if state_path else None,
         config_path=config_path,
     )

@@ -1,4 +1,4 @@
-"""Tests for source_zoho_crm.credentials_cli (the ``zoho-crm-auth`` command)."""
+"""Tests for source_zoho_crm.credentials (the ``zoho-crm-auth`` command)."""
 
 from __future__ import annotations
 
@@ -18,15 +18,16 @@ import pytest
 import requests
 import requests_mock as requests_mock_module
 
-from source_zoho_crm import credentials_cli
 from source_zoho_crm.config import DC_REGIONS, accounts_url_for, parse_config
-from source_zoho_crm.credentials_cli import (
-    READ_SCOPES,
+from source_zoho_crm.credentials import (
+    callback,
+    commands,
     consent_url,
     dc_for_accounts_server,
     main,
     parse_redirect,
 )
+from source_zoho_crm.scopes import READ_SCOPES
 
 CLIENT_ID = "1000.CLIENTIDABCDEFGHIJKLMNOP"
 CLIENT_SECRET = "s3cr3t-client-secret-0123456789"
@@ -44,6 +45,7 @@ GOOD_BODY = {
     "token_type": "Bearer",
     "expires_in": 3600,
 }
+EU_BODY = {**GOOD_BODY, "api_domain": "https://www.zohoapis.eu"}
 THROTTLE_BODY = {
     "error_description": "You have made too many requests continuously. Please try again after some time.",
     "error": "Access Denied",
@@ -55,7 +57,7 @@ THROTTLE_BODY = {
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(credentials_cli, "_new_state", lambda: STATE)
+    monkeypatch.setattr(callback, "new_state", lambda: STATE)
 
 
 @pytest.fixture
@@ -215,7 +217,7 @@ def test_self_client_writes_config_0600(
 def test_self_client_dc_alias_and_environment(
     tmp_path: Path, mock: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    mock.post(EU_TOKEN, json=GOOD_BODY)
+    mock.post(EU_TOKEN, json=EU_BODY)
     output = tmp_path / "c.json"
     code, out, err = run(capsys, *self_client(output, "--dc-region", " EU ", "--environment", "sandbox"))
     assert code == 0, err
@@ -244,7 +246,7 @@ def test_self_client_overridden_urls_are_written(
 def test_default_urls_given_explicitly_are_not_written(
     tmp_path: Path, mock: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    mock.post(EU_TOKEN, json=GOOD_BODY)
+    mock.post(EU_TOKEN, json=EU_BODY)
     output = tmp_path / "c.json"
     argv = self_client(
         output,
@@ -312,11 +314,11 @@ ERROR_CASES = [
     ({"error": "invalid_client"}, 200, "client id or secret is wrong, or the client is not registered in "),
     (THROTTLE_BODY, 200, "wait a few minutes"),
     (THROTTLE_BODY, 400, "wait a few minutes"),
-    (
-        {"error_description": "Token creation throttle limit reached", "error": "x"},
-        200,
-        "wait a few minutes",
-    ),
+    # The throttle is recognised by its structure, whatever the language of its texts.
+    ({**THROTTLE_BODY, "error_description": "您的请求过于频繁，请稍后再试。"}, 200, "wait a few minutes"),
+    ({"error_description": "请求过多", "error": "拒绝访问", "status": "failure"}, 400, "wait a few minutes"),
+    ({"error": "too_many"}, 429, "wait a few minutes"),
+    ({"error": "invalid_client_secret"}, 200, "client id or secret is wrong, or the client is not"),
     ({"access_token": ACCESS_TOKEN, "api_domain": "https://www.zohoapis.com"}, 200, "access_type=offline"),
     ({"error": "invalid_request"}, 200, "invalid_request"),
     ({"error": "invalid_code", "refresh_token": REFRESH_TOKEN}, 200, "grant code is wrong"),
@@ -377,7 +379,7 @@ def test_unexpected_exception_has_no_trace_nor_secret(
     def explode(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"bug holding {CLIENT_SECRET}")
 
-    monkeypatch.setattr(credentials_cli, "_exchange_code", explode)
+    monkeypatch.setattr(commands, "exchange_code", explode)
     code, out, err = run(capsys, *self_client(tmp_path / "c.json"))
     assert code == 2
     assert "unexpected RuntimeError" in err
@@ -410,11 +412,45 @@ def test_force_overwrites_and_tightens_mode(
     assert json.loads(output.read_text())["refresh_token"] == REFRESH_TOKEN
 
 
-def test_missing_output_directory(tmp_path: Path, mock: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, *self_client(tmp_path / "nope" / "c.json"))
+def test_missing_output_directories_are_created_owner_only(
+    tmp_path: Path, mock: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mock.post(US_TOKEN, json=GOOD_BODY)
+    output = tmp_path / "secrets" / "nested" / "config.json"
+    code, _, err = run(capsys, *self_client(output))
+    assert code == 0, err
+    assert mode_of(output) == 0o600 and mode_of(tmp_path / "secrets") == 0o700
+    assert json.loads(output.read_text())["refresh_token"] == REFRESH_TOKEN
+
+
+def test_output_under_a_file_is_refused_before_any_request(
+    tmp_path: Path, mock: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "secrets").write_text("not a directory")
+    code, _, err = run(capsys, *self_client(tmp_path / "secrets" / "c.json"))
     assert code == 2
-    assert "does not exist" in err
+    assert "is not a directory" in err
     assert mock.call_count == 0
+
+
+def test_api_domain_of_the_org_is_written_when_it_differs_from_the_data_centre(
+    tmp_path: Path, mock: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A test server (or a client made in another data centre) names its own API host: the config
+    must work without edits, so it goes in as `api_url`; an explicit --api-url still wins."""
+    mock.post(
+        "http://127.0.0.1:9999/oauth/v2/token", json={**GOOD_BODY, "api_domain": "http://127.0.0.1:9999"}
+    )
+    output = tmp_path / "c.json"
+    code, out, err = run(capsys, *self_client(output, "--accounts-url", "http://127.0.0.1:9999"))
+    assert code == 0, err
+    assert json.loads(output.read_text())["api_url"] == "http://127.0.0.1:9999"
+    assert "Zoho names http://127.0.0.1:9999 as the org's API domain" in out
+    mock.post(US_TOKEN, json={**GOOD_BODY, "api_domain": "https://www.zohoapis.eu"})
+    explicit = tmp_path / "explicit.json"
+    argv = self_client(explicit, "--api-url", "http://127.0.0.1:7777")
+    assert run(capsys, *argv)[0] == 0
+    assert json.loads(explicit.read_text())["api_url"] == "http://127.0.0.1:7777"
 
 
 @pytest.mark.parametrize(
@@ -535,7 +571,7 @@ def test_paste_port_goes_into_redirect_uri(
 def test_paste_redirect_data_centre_wins(
     tmp_path: Path, mock: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mock.post(EU_TOKEN, json=GOOD_BODY)
+    mock.post(EU_TOKEN, json=EU_BODY)
     paste(
         monkeypatch,
         redirect(state=STATE, code=CODE, location="eu", **{"accounts-server": "https://accounts.zoho.eu"}),
@@ -661,11 +697,11 @@ def test_browser_catches_the_redirect(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeZoho(code=CODE, location="eu", **{"accounts-server": "https://accounts.zoho.eu"})
-    monkeypatch.setattr(credentials_cli.webbrowser, "open", fake.open)
+    monkeypatch.setattr(commands.webbrowser, "open", fake.open)
     output = tmp_path / "c.json"
     # Real HTTP to 127.0.0.1 passes through; the token endpoint is mocked.
     with requests_mock_module.Mocker(real_http=True) as mocker:
-        mocker.post(EU_TOKEN, json=GOOD_BODY)
+        mocker.post(EU_TOKEN, json=EU_BODY)
         code, out, err = run(capsys, *browser(output, "--port", "0", "--timeout", "20"))
         sent = form_of(mocker.last_request)
     assert code == 0, err
@@ -681,7 +717,7 @@ def test_browser_denied(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeZoho(error="access_denied")
-    monkeypatch.setattr(credentials_cli.webbrowser, "open", fake.open)
+    monkeypatch.setattr(commands.webbrowser, "open", fake.open)
     code, out, err = run(capsys, *browser(tmp_path / "c.json", "--port", "0", "--timeout", "20"))
     assert code == 2
     assert "you denied consent" in err
@@ -822,7 +858,7 @@ def test_module_runs_as_script() -> None:
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "source_zoho_crm.credentials_cli", "revoke"],
+        [sys.executable, "-m", "source_zoho_crm.credentials", "revoke"],
         capture_output=True,
         text=True,
         env={k: v for k, v in os.environ.items() if not k.startswith("ZOHO_")},

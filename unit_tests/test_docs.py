@@ -28,7 +28,7 @@ import yaml
 
 from source_zoho_crm import messages
 from source_zoho_crm.config import DC_REGIONS, ENVIRONMENTS, accounts_url_for, api_url_for
-from source_zoho_crm.credentials_cli import READ_SCOPES
+from source_zoho_crm.scopes import READ_SCOPES
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "integrations" / "sources" / "zoho-crm.md"
