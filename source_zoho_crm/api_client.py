@@ -170,12 +170,15 @@ class ZohoApiClient:
                 self._sleep(delay)
                 continue
             if result is None:  # Zoho rejected the token: refresh once and retry.
-                if token_retried:  # not a per-module problem: the whole sync must stop
+                # A token Zoho accepted before was evicted (15 live per refresh token) or expired: refresh
+                # again. A fresh token rejected on first use is not a per-module problem: the sync must stop.
+                if token_retried and not self._tokens.was_accepted(token):
                     raise ZohoAuthError(messages.TOKEN_REJECTED_AFTER_REFRESH.format(what=what))
                 token_retried = True
                 self._tokens.invalidate(token)
                 attempt -= 1
                 continue
+            self._tokens.mark_accepted(token)
             return result
 
     def _send(

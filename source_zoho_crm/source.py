@@ -66,7 +66,7 @@ class SourceZohoCrm(ConcurrentDeclarativeSource):
         config = parse_config(self._zoho_config)
         tokens = shared_token_provider(config)
         client = ZohoApiClient(
-            config.api_url, tokens, max_concurrent=config.max_concurrent_requests or DEFAULT_MAX_CONCURRENT
+            tokens.api_url(), tokens, max_concurrent=config.max_concurrent_requests or DEFAULT_MAX_CONCURRENT
         )
         return ZohoSession(config, tokens, client, ZohoMetadata(client, config))
 

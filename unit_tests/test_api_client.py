@@ -89,6 +89,53 @@ def test_a_fresh_token_rejected_again_is_an_environment_problem(
         client.get("/crm/v8/Leads", what="module Leads")
 
 
+def test_an_accepted_token_rejected_later_was_evicted_not_a_wrong_data_centre(
+    client: ZohoApiClient, requests_mock: Any
+) -> None:
+    """Zoho keeps 15 live tokens per refresh token: other processes can evict ours mid-sync."""
+    token = requests_mock.post(
+        TOKEN_URL,
+        [
+            {"json": {"access_token": "first", "expires_in": 3600}},
+            {"json": {"access_token": "second", "expires_in": 3600}},
+            {"json": {"access_token": "third", "expires_in": 3600}},
+        ],
+    )
+    requests_mock.get(
+        LEADS,
+        [
+            {"status_code": 401, "json": envelope("INVALID_TOKEN")},  # "first" rejected on first use
+            {"json": {"data": [{"id": "1"}]}},  # "second" accepted
+            {"status_code": 401, "json": envelope("INVALID_TOKEN")},  # "second" evicted later
+            {"json": {"data": [{"id": "2"}]}},  # "third" accepted
+        ],
+    )
+    assert client.get("/crm/v8/Leads", what="module Leads").data == [{"id": "1"}]
+    assert client.get("/crm/v8/Leads", what="module Leads").data == [{"id": "2"}]
+    assert token.call_count == 3
+    assert requests_mock.request_history[-1].headers["Authorization"] == "Zoho-oauthtoken third"
+
+
+def test_a_token_rejected_on_first_use_after_an_eviction_still_stops_the_sync(
+    client: ZohoApiClient, requests_mock: Any
+) -> None:
+    requests_mock.post(
+        TOKEN_URL,
+        [
+            {"json": {"access_token": "first", "expires_in": 3600}},
+            {"json": {"access_token": "second", "expires_in": 3600}},
+        ],
+    )
+    requests_mock.get(
+        LEADS,
+        [{"json": {"data": [{"id": "1"}]}}, *[{"status_code": 401, "json": envelope("INVALID_TOKEN")}] * 3],
+    )
+    client.get("/crm/v8/Leads", what="module Leads")
+    with pytest.raises(ZohoAuthError, match="data centre and environment"):
+        client.get("/crm/v8/Leads", what="module Leads")
+    assert requests_mock.call_count == 2 + 1 + 2  # two tokens, the first read, two rejected attempts
+
+
 @pytest.mark.parametrize(
     ("status", "code", "error", "text"),
     [
