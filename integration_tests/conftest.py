@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from integration_tests.zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
+from zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
 
 
 @pytest.fixture

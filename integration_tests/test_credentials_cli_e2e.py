@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from integration_tests.zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
+from zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
 from source_zoho_crm import credentials_cli
 from source_zoho_crm.auth import ZohoTokenProvider
 from source_zoho_crm.config import parse_config

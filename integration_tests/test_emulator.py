@@ -22,8 +22,8 @@ import jsonschema
 import pytest
 import requests
 
-from integration_tests.zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
-from integration_tests.zoho_crm_emulator.fields import JSON_TYPES
+from zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
+from zoho_crm_emulator.fields import JSON_TYPES
 from source_zoho_crm.schema_builder import build_stream_schema
 
 REPO = Path(__file__).resolve().parents[1]
@@ -1115,7 +1115,7 @@ def test_cli_prints_json_line_and_stops_on_sigterm() -> None:
         [
             sys.executable,
             "-m",
-            "integration_tests.zoho_crm_emulator",
+            "zoho_crm_emulator",
             "--port",
             "0",
             "--preset",

@@ -54,7 +54,9 @@ class Application:
         self.bulk = BulkApi(self.state, settings)
         self.faults = Faults(settings)
         self.stats = Stats()
-        self.control = Control(self)
+        self.control = Control(
+            settings, self.state, self.tokens, self.page_tokens, self.faults, self.stats
+        )
         md, rec = self.metadata, self.records
         table: list[tuple[str, str, Callable[[Request], Response], str]] = [
             ("POST", "/oauth/v2/token", self.tokens.token, "oauth"),

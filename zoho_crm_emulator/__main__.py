@@ -1,4 +1,4 @@
-"""`python -m integration_tests.zoho_crm_emulator --port 8765 --seed 7 --preset realistic ...`
+"""`python -m zoho_crm_emulator --port 8765 --seed 7 --preset realistic ...`
 
 Prints one JSON line `{"url": ..., "config": {...}}` once listening, then serves until SIGINT or SIGTERM.
 """
@@ -19,7 +19,7 @@ from .settings import EDITION_CONCURRENCY, PRESETS, EmulatorSettings
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        prog="python -m integration_tests.zoho_crm_emulator",
+        prog="python -m zoho_crm_emulator",
         description="Zoho CRM accounts server and API v8 emulator on 127.0.0.1",
     )
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
