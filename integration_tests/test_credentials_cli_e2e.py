@@ -17,12 +17,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
 from source_zoho_crm import credentials_cli
 from source_zoho_crm.auth import ZohoTokenProvider
 from source_zoho_crm.config import parse_config
 from source_zoho_crm.credentials_cli import READ_SCOPES, consent_url, main
 from source_zoho_crm.errors import ZohoAuthError
+from zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
 
 pytestmark = pytest.mark.e2e
 

@@ -22,9 +22,9 @@ import jsonschema
 import pytest
 import requests
 
+from source_zoho_crm.schema_builder import build_stream_schema
 from zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
 from zoho_crm_emulator.fields import JSON_TYPES
-from source_zoho_crm.schema_builder import build_stream_schema
 
 REPO = Path(__file__).resolve().parents[1]
 INFO_KEYS = {

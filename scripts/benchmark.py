@@ -20,8 +20,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from zoho_crm_emulator import cli_runner
 from zoho_crm_emulator.process import EmulatorProcess
 

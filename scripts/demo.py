@@ -13,8 +13,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from zoho_crm_emulator import cli_runner
 from zoho_crm_emulator.process import EmulatorProcess
 

@@ -18,6 +18,7 @@ from .metadata import MetadataApi
 from .oauth import TokenStore
 from .protocol import ApiError, Request, Response, invalid_url, json_response
 from .records import PageTokens, RecordsApi
+from .rich_text import RichTextApi
 from .settings import EmulatorSettings
 from .state import OrgState
 from .stats import Stats
@@ -52,11 +53,10 @@ class Application:
         self.metadata = MetadataApi(self.state, settings)
         self.coql = CoqlApi(self.state)
         self.bulk = BulkApi(self.state, settings)
+        self.rich_text = RichTextApi(self.state)
         self.faults = Faults(settings)
         self.stats = Stats()
-        self.control = Control(
-            settings, self.state, self.tokens, self.page_tokens, self.faults, self.stats
-        )
+        self.control = Control(settings, self.state, self.tokens, self.page_tokens, self.faults, self.stats)
         md, rec = self.metadata, self.records
         table: list[tuple[str, str, Callable[[Request], Response], str]] = [
             ("POST", "/oauth/v2/token", self.tokens.token, "oauth"),
@@ -75,6 +75,8 @@ class Application:
             ("POST", "/crm/v8/coql", self.coql.query, "complex"),
             ("GET", f"/crm/v8/{M}/deleted", rec.deleted, "api"),
             ("GET", f"/crm/v8/{M}/actions/count", rec.count, "api"),
+            ("GET", f"/crm/v8/{M}/actions/fetch_full_data", self.rich_text.many, "api"),
+            ("GET", f"/crm/v8/{M}/(?P<id>[0-9]+)/actions/fetch_full_data", self.rich_text.one, "api"),
             ("GET", f"/crm/v8/{M}/(?P<id>[0-9]+)", rec.one, "api"),
             ("GET", f"/crm/v8/{M}", rec.list, "api"),
             ("POST", "/crm/bulk/v8/read", self.bulk.create, "complex"),

@@ -26,7 +26,7 @@ class ControlError(Exception):
 
 
 class Control:
-    """Given the parts it drives (not the Application), so `app.py` imports this module and not the reverse."""
+    """Given the parts it drives, not the Application: `app.py` imports this module, never the reverse."""
 
     def __init__(
         self,
