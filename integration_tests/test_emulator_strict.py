@@ -305,3 +305,21 @@ def test_wrong_client_secret_and_localised_throttle(make_emu: Callable[..., Zoho
         data={"grant_type": "refresh_token", **kind.credentials, "client_secret": "x"},
         timeout=10,
     ).json() == {"error": "invalid_client"}
+
+
+def test_api_credits_per_call_header_from_half_used_and_429_when_spent(
+    make_emu: Callable[..., ZohoCrmEmulator],
+) -> None:
+    emu = make_emu(api_credits=6)
+    api = Api(emu)
+    first = api.get("Leads", params={"fields": "Last_Name", "per_page": 200})
+    second = api.get("Leads", params={"fields": "Last_Name", "per_page": 1})
+    assert "X-API-CREDITS-REMAINING" not in first.headers and "X-API-CREDITS-REMAINING" not in second.headers
+    third = api.get("settings/modules")
+    assert third.headers["X-API-CREDITS-REMAINING"] == "3"  # one credit per call, whatever per_page
+    for left in ("2", "1", "0"):
+        assert api.get("org").headers["X-API-CREDITS-REMAINING"] == left
+    spent = api.get("Leads", params={"fields": "Last_Name"})
+    assert (spent.status_code, spent.json()["code"]) == (429, "TOO_MANY_REQUESTS")
+    emu.update_settings(api_credits=None)  # the edition's allowance: Enterprise, 50,000 + 1,000 per user
+    assert "X-API-CREDITS-REMAINING" not in api.get("org").headers

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, unquote
 from .bulk import BulkApi
 from .control import Control
 from .coql import CoqlApi
+from .credits import Credits
 from .faults import Faults
 from .metadata import MetadataApi
 from .oauth import TokenStore
@@ -55,6 +56,7 @@ class Application:
         self.bulk = BulkApi(self.state, settings)
         self.rich_text = RichTextApi(self.state)
         self.faults = Faults(settings)
+        self.credits = Credits(settings, sum(1 for u in self.state.users if u["status"] == "active"))
         self.stats = Stats()
         self.control = Control(settings, self.state, self.tokens, self.page_tokens, self.faults, self.stats)
         md, rec = self.metadata, self.records
@@ -143,7 +145,9 @@ class Application:
                 response = fault_response(int(action), s.retry_after)
             else:
                 req.scopes = self.tokens.authenticate(req).scopes
+                remaining = self.credits.charge()
                 response = route.handler(req)
+                self.credits.stamp(response, remaining)
         except ApiError as exc:
             response = exc.response()
         except Exception:  # noqa: BLE001 - an emulator bug must still answer, like Zoho's 500

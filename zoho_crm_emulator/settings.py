@@ -76,6 +76,7 @@ class EmulatorSettings:
     default_sort_order: str = "desc"  # [U] default sort is by id
     unknown_field_mode: str = "error"  # [U] "error" (400 INVALID_DATA) or "ignore" unknown names in `fields`
     retry_after: int | None = None  # [U] seconds for a Retry-After header on 429; None = no header
+    api_credits: int | None = None  # credits per rolling 24 h; None: the edition's allowance (credits.py)
     ims_without_modified_time: str = "ignore"  # [U] "ignore" the header, or "304" on modules without it
     line_item_module_reads: bool = True  # [U] GET /Quoted_Items etc. module-wide; False: INVALID_MODULE
     subform_module_paging: str = "full"  # [U] "full" (page_token, If-Modified-Since) or "page_only"
