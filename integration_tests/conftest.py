@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import requests
 
+from integration_tests.emulator_helpers import api
 from zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
 from zoho_crm_emulator.settings import STRICTNESS
 
@@ -82,3 +84,31 @@ def zoho_emulator_factory(emulator_strictness: str) -> Iterator[Callable[..., Zo
 def zoho_emulator(zoho_emulator_factory: Callable[..., ZohoCrmEmulator]) -> ZohoCrmEmulator:
     """A fresh emulator with the small preset."""
     return zoho_emulator_factory()
+
+
+# ---------------------------------------------------------------------------- the emulator's own tests
+@pytest.fixture(scope="module")
+def emu() -> Iterator[ZohoCrmEmulator]:
+    """The realistic org; tests must not mutate it (use `make_emu` for that)."""
+    with ZohoCrmEmulator(EmulatorSettings(seed=7, preset="realistic")) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def make_emu() -> Iterator[Callable[..., ZohoCrmEmulator]]:
+    started: list[ZohoCrmEmulator] = []
+
+    def make(**settings: Any) -> ZohoCrmEmulator:
+        emulator = ZohoCrmEmulator(EmulatorSettings(**{"preset": "small", "seed": 3, **settings}))
+        started.append(emulator.start())
+        return emulator
+
+    yield make
+    for emulator in started:
+        emulator.stop()
+
+
+@pytest.fixture(scope="module")
+def s(emu: ZohoCrmEmulator) -> requests.Session:
+    """An API session on `emu` with the default refresh token's scopes."""
+    return api(emu)

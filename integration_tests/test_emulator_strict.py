@@ -26,20 +26,6 @@ def example(name: str) -> Any:
     return json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
 
 
-@pytest.fixture
-def make_emu() -> Iterator[Callable[..., ZohoCrmEmulator]]:
-    started: list[ZohoCrmEmulator] = []
-
-    def make(**settings: Any) -> ZohoCrmEmulator:
-        emulator = ZohoCrmEmulator(EmulatorSettings(**{"preset": "small", "seed": 3, **settings}))
-        started.append(emulator.start())
-        return emulator
-
-    yield make
-    for emulator in started:
-        emulator.stop()
-
-
 @pytest.fixture(scope="module")
 def real() -> Iterator[ZohoCrmEmulator]:
     """The realistic org shaped like Zoho's examples, in the pessimistic setting; not mutated by tests."""
