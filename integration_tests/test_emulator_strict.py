@@ -309,3 +309,14 @@ def test_api_credits_per_call_header_from_half_used_and_429_when_spent(
     assert (spent.status_code, spent.json()["code"]) == (429, "TOO_MANY_REQUESTS")
     emu.update_settings(api_credits=None)  # the edition's allowance: Enterprise, 50,000 + 1,000 per user
     assert "X-API-CREDITS-REMAINING" not in api.get("org").headers
+
+
+def test_the_pessimistic_setting_at_run_time_leaves_the_built_org_alone(
+    make_emu: Callable[..., ZohoCrmEmulator],
+) -> None:
+    emu = make_emu()
+    emu.update_settings(strictness="pessimistic")
+    assert emu.settings.page_token_mode == "offset" and emu.settings.related_values_in_lists is False
+    assert emu.settings.real_org_shapes is False  # build-only: the module list does not change under a test
+    with pytest.raises(ValueError, match="real_org_shapes"):
+        emu.settings.update({"real_org_shapes": True})

@@ -14,7 +14,7 @@ from types import FrameType
 import orjson
 
 from .emulator import ZohoCrmEmulator
-from .settings import EDITION_CONCURRENCY, PRESETS, EmulatorSettings
+from .settings import EDITION_CONCURRENCY, PRESETS, STRICTNESS, EmulatorSettings
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -38,6 +38,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--fault-seed", type=int, default=1)
     p.add_argument("--token-ttl", type=int, default=3600)
     p.add_argument("--token-throttle", type=int, default=10)
+    p.add_argument("--strictness", choices=STRICTNESS, default="default", help="pessimistic: worst readings")
     return p.parse_args(argv)
 
 
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         fault_seed=args.fault_seed,
         token_ttl=args.token_ttl,
         token_throttle=args.token_throttle,
+        strictness=args.strictness,
     )
     emulator = ZohoCrmEmulator(settings)
     stop = threading.Event()

@@ -14,6 +14,7 @@ from .bulk import BulkApi
 from .control import Control
 from .coql import CoqlApi
 from .credits import Credits
+from .deleted import DeletedApi
 from .faults import Faults
 from .metadata import MetadataApi
 from .oauth import TokenStore
@@ -55,6 +56,7 @@ class Application:
         self.coql = CoqlApi(self.state)
         self.bulk = BulkApi(self.state, settings)
         self.rich_text = RichTextApi(self.state)
+        self.deleted = DeletedApi(self.records)
         self.faults = Faults(settings)
         self.credits = Credits(settings, sum(1 for u in self.state.users if u["status"] == "active"))
         self.stats = Stats()
@@ -75,7 +77,7 @@ class Application:
             ("GET", "/crm/v8/org/currencies", md.currencies, "api"),
             ("GET", "/crm/v8/users", md.users, "api"),
             ("POST", "/crm/v8/coql", self.coql.query, "complex"),
-            ("GET", f"/crm/v8/{M}/deleted", rec.deleted, "api"),
+            ("GET", f"/crm/v8/{M}/deleted", self.deleted.deleted, "api"),
             ("GET", f"/crm/v8/{M}/actions/count", rec.count, "api"),
             ("GET", f"/crm/v8/{M}/actions/fetch_full_data", self.rich_text.many, "api"),
             ("GET", f"/crm/v8/{M}/(?P<id>[0-9]+)/actions/fetch_full_data", self.rich_text.one, "api"),

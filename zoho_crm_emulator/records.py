@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .oauth import require_scopes
+from .projection import list_projector, project
 from .protocol import (
     ApiError,
     Request,
@@ -378,59 +379,6 @@ class RecordsApi:
             data = [project(entry, fields) if fields is not None else dict(entry.rec)]
         return json_response({"data": data}, records=1)
 
-    # ------------------------------------------------------------------ GET /{module}/deleted
-    def deleted(self, req: Request) -> Response:
-        """https://www.zoho.com/crm/developer/docs/api/v8/get-deleted-records.html: 400s come wrapped in
-        `{"data": [...]}`; entries stay `deleted_retention_days` (the recycle bin's 60 days)."""
-        try:
-            return self._deleted(req)
-        except ApiError as exc:
-            if exc.status == 400:
-                exc.wrapped = True
-            raise
-
-    def _deleted(self, req: Request) -> Response:
-        ms = resolve_module(self.state, req, req.path_params["module"])
-        if ms.definition.refusal == "records_authorization":
-            raise authorization_failed()
-        q = req.query
-        kind = q.get("type") or "all"
-        if kind not in ("all", "recycle", "permanent"):
-            raise ApiError(
-                400,
-                "PATTERN_NOT_MATCHED",
-                "Please check whether the input values are correct",
-                {"param_name": "type"},
-            )
-        per_page = int_param(q, "per_page", MAX_PER_PAGE, 1, MAX_PER_PAGE)
-        page = int_param(q, "page", 1, 1, None)
-        ims, _ = self.parse_ims(req)
-        with self.state.lock:
-            days = self.settings.deleted_retention_days
-            kept_since = self.state.clock.now() - days * 86400 if days else 0
-            items = sorted(
-                (
-                    d
-                    for d in ms.deleted
-                    if (kind == "all" or d.item["type"] == kind) and d.deleted_ts >= kept_since
-                ),
-                key=lambda d: (-d.deleted_ts, -int(d.id)),
-            )
-            if not items:
-                return empty_response(204)
-            if ims is not None:
-                inclusive = self.settings.if_modified_since_inclusive
-                items = [d for d in items if (d.deleted_ts >= ims if inclusive else d.deleted_ts > ims)]
-                if not items:
-                    return empty_response(304)
-            chunk = items[(page - 1) * per_page : page * per_page]
-            data = [dict(d.item) for d in chunk]
-        if not data:
-            return empty_response(204)
-        more = page * per_page < len(items)
-        info = {"per_page": per_page, "count": len(data), "page": page, "more_records": more}
-        return json_response({"data": data, "info": info}, records=len(data))
-
     # ------------------------------------------------------------------ GET /{module}/actions/count
     def count(self, req: Request) -> Response:
         ms = resolve_module(self.state, req, req.path_params["module"])
@@ -444,48 +392,6 @@ class RecordsApi:
             else:
                 n = len(ms.entries)
         return json_response({"count": n})
-
-
-# Zoho's get-records page (https://www.zoho.com/crm/developer/docs/api/v8/get-records.html): subform,
-# multi-select lookup and multi-user lookup values, and inventory line items (subform fields too), come
-# "only when a specific record is fetched". List GETs give these keys as null.
-SINGLE_RECORD_ONLY = frozenset({"subform", "multiselectlookup", "multiuserlookup"})
-
-
-def project(entry: Entry, fields: list[str]) -> dict[str, Any]:
-    rec = entry.rec
-    row = {name: rec.get(name) for name in fields}
-    row["id"] = entry.id
-    return row
-
-
-def list_projector(
-    ms: ModuleState, settings: EmulatorSettings
-) -> Callable[[Entry, list[str]], dict[str, Any]]:
-    """`project` for list GETs: single-record-only values nulled (unless `related_values_in_lists`) and rich
-    text cut to `rich_text_list_limit` characters (get-records page; the full value comes from
-    `/actions/fetch_full_data`, https://www.zoho.com/crm/developer/docs/api/v8/get-rich-text-fields.html)."""
-    hidden = (
-        set()
-        if settings.related_values_in_lists
-        else {spec.api_name for spec in ms.definition.fields if spec.data_type in SINGLE_RECORD_ONLY}
-    )
-    limit = settings.rich_text_list_limit
-    rich = {spec.api_name for spec in ms.definition.fields if spec.rich_text} if limit else set()
-    if not hidden and not rich:
-        return project
-
-    def projected(entry: Entry, fields: list[str]) -> dict[str, Any]:
-        row = project(entry, fields)
-        for name in hidden.intersection(row):
-            row[name] = None
-        for name in rich.intersection(row):
-            value = row[name]
-            if isinstance(value, str) and len(value) > limit:
-                row[name] = value[:limit]
-        return row
-
-    return projected
 
 
 def int_param(q: dict[str, str], name: str, default: int, low: int, high: int | None) -> int:

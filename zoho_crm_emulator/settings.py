@@ -142,6 +142,9 @@ class EmulatorSettings:
                 raise ValueError(f"unknown setting {key!r}")
             if key in BUILD_ONLY:
                 raise ValueError(f"setting {key!r} can only be given when the emulator is built")
+        built = {key: getattr(self, key) for key in BUILD_ONLY}
         for key, value in changes.items():
             setattr(self, key, value)
         self.__post_init__()
+        for key, value in built.items():  # the org is built: the pessimistic setting cannot change these
+            setattr(self, key, value)
