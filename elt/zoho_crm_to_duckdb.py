@@ -231,9 +231,8 @@ def print_summary(summaries: list[StreamSummary], as_json: bool = False) -> None
 
 @contextmanager
 def emulator_config(preset: str) -> Iterator[dict[str, Any]]:
-    """A config for a fresh in-process Zoho CRM emulator (this repo's `integration_tests` package)."""
-    sys.path.insert(0, str(REPO_ROOT))
-    from integration_tests.zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
+    """A config for a fresh in-process Zoho CRM emulator (this repo's `zoho_crm_emulator` package)."""
+    from zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
 
     with ZohoCrmEmulator(EmulatorSettings(seed=5, preset=preset)) as emulator:
         print(f"Zoho CRM emulator at {emulator.url} (preset {preset})", file=sys.stderr)

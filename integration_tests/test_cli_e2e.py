@@ -9,8 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from integration_tests import cli_runner
-from integration_tests.zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
+from zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator, cli_runner
 
 pytestmark = pytest.mark.e2e
 

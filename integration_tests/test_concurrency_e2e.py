@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from integration_tests import cli_runner
-from integration_tests.zoho_crm_emulator import ZohoCrmEmulator
+from zoho_crm_emulator import ZohoCrmEmulator, cli_runner
 
 pytestmark = pytest.mark.e2e
 

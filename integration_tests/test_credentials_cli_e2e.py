@@ -17,12 +17,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from integration_tests.zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
 from source_zoho_crm.auth import ZohoTokenProvider
 from source_zoho_crm.config import parse_config
 from source_zoho_crm.credentials import callback, consent_url, main
 from source_zoho_crm.errors import ZohoAuthError
 from source_zoho_crm.scopes import READ_SCOPES
+from zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
 
 pytestmark = pytest.mark.e2e
 

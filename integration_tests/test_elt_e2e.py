@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from integration_tests.zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
+from zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
 
 pytestmark = pytest.mark.e2e
 

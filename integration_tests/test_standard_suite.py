@@ -56,8 +56,8 @@ from airbyte_cdk.test import entrypoint_wrapper
 from airbyte_cdk.test.standard_tests import ConnectorTestScenario, SourceTestSuiteBase
 from airbyte_cdk.test.standard_tests import pytest_hooks as cdk_pytest_hooks
 
-from integration_tests.zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
 from source_zoho_crm.source import SourceZohoCrm
+from zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
 
 pytestmark = pytest.mark.e2e
 

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from integration_tests import cli_runner
-from integration_tests.zoho_crm_emulator import ZohoCrmEmulator
+from zoho_crm_emulator import ZohoCrmEmulator, cli_runner
 
 pytestmark = pytest.mark.e2e
 

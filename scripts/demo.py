@@ -13,11 +13,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from integration_tests import cli_runner  # noqa: E402
-from integration_tests.zoho_crm_emulator.process import EmulatorProcess  # noqa: E402
+from zoho_crm_emulator import cli_runner
+from zoho_crm_emulator.process import EmulatorProcess
 
 
 def step(title: str) -> float:

@@ -22,10 +22,10 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import discover, read
 
-from integration_tests.zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
 from source_zoho_crm import SourceZohoCrm
 from source_zoho_crm.metadata_streams import load_schema
 from unit_tests.conftest import API, TOKEN_URL, raw_config
+from zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
 
 # Stream -> the endpoint it reads and the key of the list in the answer.
 ENDPOINTS = {

@@ -46,7 +46,13 @@ class ApiError(Exception):
         return {"code": self.code, "details": self.details, "message": self.message, "status": "error"}
 
     def response(self) -> Response:
+        if self.wrapped:
+            return json_response({"data": [self.envelope()]}, self.status)
         return json_response(self.envelope(), self.status)
+
+    # The deleted-records API wraps its 400s in {"data": [envelope]} (Zoho's v8 OAS examples,
+    # getDeletedRecords 400 INVALID_MODULE / PATTERN_NOT_MATCHED); its 403 NO_PERMISSION is not wrapped.
+    wrapped: bool = False
 
 
 @dataclass

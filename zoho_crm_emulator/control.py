@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
+from .faults import Faults
+from .oauth import TokenStore
 from .protocol import Request, Response, json_response
-
-if TYPE_CHECKING:
-    from .app import Application
+from .records import PageTokens
+from .settings import EmulatorSettings
+from .state import OrgState
+from .stats import Stats
 
 Handler = Callable[[dict[str, Any], dict[str, str]], Any]
 
@@ -23,8 +26,19 @@ class ControlError(Exception):
 
 
 class Control:
-    def __init__(self, app: Application):
-        self.app = app
+    """Given the parts it drives, not the Application: `app.py` imports this module, never the reverse."""
+
+    def __init__(
+        self,
+        settings: EmulatorSettings,
+        state: OrgState,
+        tokens: TokenStore,
+        page_tokens: PageTokens,
+        faults: Faults,
+        stats: Stats,
+    ):
+        self._settings, self._state, self._tokens = settings, state, tokens
+        self._page_tokens, self._faults, self._stats = page_tokens, faults, stats
         m = r"/__emulator__/modules/(?P<module>[^/]+)"
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = [
             ("GET", re.compile(r"/__emulator__/stats"), lambda b, p: self.stats()),
@@ -82,10 +96,10 @@ class Control:
 
     # ------------------------------------------------------------------ operations
     def stats(self) -> dict[str, Any]:
-        return self.app.stats.snapshot(self.app.tokens.token_grants)
+        return self._stats.snapshot(self._tokens.token_grants)
 
     def reset_stats(self) -> dict[str, Any]:
-        self.app.stats.reset(self.app.tokens.token_grants)
+        self._stats.reset(self._tokens.token_grants)
         return {"status": "reset"}
 
     def modify(
@@ -96,10 +110,10 @@ class Control:
         ids: list[str] | None = None,
         keep_modified_time: bool = False,
     ) -> dict[str, Any]:
-        return self.app.state.modify(module, int(count), modified_time, ids, keep_modified_time)
+        return self._state.modify(module, int(count), modified_time, ids, keep_modified_time)
 
     def create(self, module: str, count: int = 1, modified_time: str | None = None) -> dict[str, Any]:
-        return self.app.state.create(module, int(count), modified_time)
+        return self._state.create(module, int(count), modified_time)
 
     def delete(
         self,
@@ -109,7 +123,7 @@ class Control:
         type: str = "recycle",
         deleted_time: str | None = None,
     ) -> dict[str, Any]:
-        return self.app.state.delete(module, int(count), ids, type, deleted_time)
+        return self._state.delete(module, int(count), ids, type, deleted_time)
 
     def add_field(
         self,
@@ -120,31 +134,31 @@ class Control:
         fill: bool = False,
         **extra: Any,
     ) -> dict[str, Any]:
-        return self.app.state.add_field(module, api_name, data_type, json_type, fill, **extra)
+        return self._state.add_field(module, api_name, data_type, json_type, fill, **extra)
 
     def expire_tokens(self) -> dict[str, Any]:
-        return {"expired": self.app.tokens.expire_all()}
+        return {"expired": self._tokens.expire_all()}
 
     def expire_page_tokens(self) -> dict[str, Any]:
-        self.app.page_tokens.expire_all()
+        self._page_tokens.expire_all()
         return {"status": "expired"}
 
     def new_refresh_token(self, scopes: list[str] | None = None) -> str:
-        return self.app.tokens.new_refresh_token(scopes)
+        return self._tokens.new_refresh_token(scopes)
 
     def new_grant_code(self, scopes: list[str] | None = None, expires_in: float = 180) -> str:
-        return self.app.tokens.new_grant_code(scopes, float(expires_in))
+        return self._tokens.new_grant_code(scopes, float(expires_in))
 
     def consent(self, deny: bool) -> dict[str, Any]:
-        self.app.tokens.consent_denied = deny
+        self._tokens.consent_denied = deny
         return {"deny": deny}
 
     def faults(self, **changes: Any) -> dict[str, Any]:
         if changes:
-            return self.app.faults.configure(changes)
-        return self.app.faults.current()
+            return self._faults.configure(changes)
+        return self._faults.current()
 
     def settings(self, **changes: Any) -> dict[str, Any]:
         if changes:
-            self.app.settings.update(changes)
-        return self.app.settings.to_dict()
+            self._settings.update(changes)
+        return self._settings.to_dict()

@@ -238,6 +238,22 @@ class ValueFactory:
         if semantic is not None:
             return semantic
         clock, w0, w1 = self.clock, self.window[0], self.window[1]
+        if spec.rich_text:  # HTML, longer than the 500 characters a list GET gives
+            return lambda rc: (
+                "<div>"
+                + "".join(
+                    f"<p>{' '.join(rc.rng.choice(WORDS) for _ in range(12)).capitalize()}.</p>"
+                    for _ in range(rc.rng.randint(8, 30))
+                )
+                + "</div>"
+            )
+        if name == "Wizard":  # bigint in the field metadata, an object in records (v8 OAS record schema)
+            return lambda rc: {"name": "Lead Wizard", "id": str(10**17 + rc.rng.randint(1, 99))}
+        if dt == "territories":
+            names = ["North", "South"]
+            return lambda rc: [
+                {"name": n, "id": str(10**17 + 500 + i)} for i, n in enumerate(names) if rc.rng.random() < 0.5
+            ]
         if dt in ("text", "mediumtext", "textarea"):
             n = {"text": (1, 3), "textarea": (6, 18), "mediumtext": (30, 80)}[dt]
             return lambda rc: " ".join(rc.rng.choice(WORDS) for _ in range(rc.rng.randint(*n))).capitalize()

@@ -40,6 +40,7 @@ JSON_TYPES = {
     "imageupload": "jsonarray",
     "consent_lookup": "jsonobject",
     "layout": "jsonobject",
+    "territories": "jsonarray",
     "linetax": "jsonarray",
 }
 FORMULA_JSON_TYPES = {
@@ -89,6 +90,7 @@ class FieldSpec:
     modules: list[str] | None = None  # targets of a multi_module_lookup
     formula_return: str | None = None
     subform: tuple[str, list[FieldSpec]] | None = None  # (subform module api name, its line fields)
+    rich_text: bool = False  # textarea of type rich_text (up to 50,000 characters; cut in list GETs)
     derived: bool = False  # a line-item value computed from the rest of the line (values.py), never drawn
     prefix: str = ""  # autonumber
     decimal_place: int | None = None
@@ -112,8 +114,16 @@ class FieldSpec:
     def is_lookup_like(self) -> bool:
         return self.data_type in LOOKUP_TYPES
 
-    def render(self, module_ids: dict[str, str], seq: int, profiles: list[dict[str, Any]]) -> dict[str, Any]:
-        """Zoho's field metadata keys (fields.json), empty sub-objects as Zoho sends them."""
+    def render(
+        self,
+        module_ids: dict[str, str],
+        seq: int,
+        profiles: list[dict[str, Any]],
+        owner: str = "",
+        real_shapes: bool = False,
+    ) -> dict[str, Any]:
+        """Zoho's field metadata keys (fields.json), empty sub-objects as Zoho sends them. `real_shapes`:
+        the shapes of Zoho's own examples (v7 field-meta page, v8 SDK), see `real_shapes`."""
         dt = self.data_type
         meta: dict[str, Any] = {
             "api_name": self.api_name,
@@ -274,7 +284,40 @@ class FieldSpec:
             # `associated_module`; GET /settings/fields?module=<that name> describes its lines.
             meta["subform"] = {"module": self.subform[0], "id": module_ids.get(self.subform[0], self.id)}
             meta["associated_module"] = {"api_name": self.subform[0], "module": self.subform[0]}
+        if dt == "textarea":
+            meta["textarea"] = {"type": "rich_text" if self.rich_text else "large"}
+            if self.rich_text:
+                meta["length"] = 50000
+        if real_shapes:
+            self.real_shapes(meta, module_ids, owner)
         return meta
+
+    def real_shapes(self, meta: dict[str, Any], module_ids: dict[str, str], owner: str) -> None:
+        """As in Zoho's v7 field-meta example (87-field Leads layout, data/fields_Leads_v7.json): a subform
+        field has `"subform": null` and `"associated_module": {"module", "id"}`; a multi-select lookup's
+        `linking_module` is `<Module>X<Target>` with lookups named after both modules; the v8 SDK's
+        `linking_details` is given too (for multi-user lookups: `<Module>_X_Users`)."""
+        if self.data_type == "subform" and self.subform:
+            meta["subform"] = None
+            meta["associated_module"] = {"module": self.subform[0], "id": module_ids.get(self.subform[0], "")}
+        kind = self.data_type
+        if kind in ("multiselectlookup", "multiuserlookup") and meta.get(kind):
+            target = self.lookup if kind == "multiselectlookup" else "Users"
+            linking = linking_module_name(owner, self.data_type, self.lookup)
+            link = {"api_name": linking, "id": module_ids.get(linking, "")}
+            meta[kind].update(
+                {"linking_module": link, "lookup_apiname": owner, "connectedlookup_apiname": target}
+            )
+            meta["linking_details"] = {
+                "module": {**link, "plural_label": linking.replace("_", " ")},
+                "lookup_field": {"api_name": owner, "id": self.id},
+                "connected_lookup_field": {"api_name": target, "id": self.id},
+            }
+
+
+def linking_module_name(owner: str, data_type: str, target: str | None) -> str:
+    """Zoho's names in its real module list: LeadsXProducts (multi-select), Leads_X_Users (multi-user)."""
+    return f"{owner}_X_Users" if data_type == "multiuserlookup" else f"{owner}X{target}"
 
 
 @dataclass
@@ -293,6 +336,14 @@ class ModuleDef:
     system_keys: bool = True  # add `$`-prefixed system keys to records
     parent: str | None = None  # subform modules: the parent module's API name
     parent_field: str | None = None  # subform modules: the parent's subform field holding the lines
+    line_items: bool = False  # subform modules: inventory line items (Quoted_Items, ...)
+    # Refusals: "fields_204", "fields_invalid" (400 INVALID_MODULE), "fields_not_supported" (403), on
+    # /settings/fields; "records_no_permission" (403), "records_authorization" (400 AUTHORIZATION_FAILED)
+    refusal: str | None = None
+    viewable: bool = True
+    module_name: str = ""  # the `module_name` of /settings/modules; derived from the API name if empty
+    meta_parent: str | None = None  # `parent_module` of a field tracker (its records are its own)
+    linked_from: tuple[str, str] | None = None  # linking modules: (owner module, its multi-lookup field)
 
     def __post_init__(self) -> None:
         self.plural = self.plural or self.api_name.replace("_", " ")

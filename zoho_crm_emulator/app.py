@@ -13,11 +13,14 @@ from urllib.parse import parse_qsl, unquote
 from .bulk import BulkApi
 from .control import Control
 from .coql import CoqlApi
+from .credits import Credits
+from .deleted import DeletedApi
 from .faults import Faults
 from .metadata import MetadataApi
 from .oauth import TokenStore
 from .protocol import ApiError, Request, Response, invalid_url, json_response
 from .records import PageTokens, RecordsApi
+from .rich_text import RichTextApi
 from .settings import EmulatorSettings
 from .state import OrgState
 from .stats import Stats
@@ -52,9 +55,12 @@ class Application:
         self.metadata = MetadataApi(self.state, settings)
         self.coql = CoqlApi(self.state)
         self.bulk = BulkApi(self.state, settings)
+        self.rich_text = RichTextApi(self.state)
+        self.deleted = DeletedApi(self.records)
         self.faults = Faults(settings)
+        self.credits = Credits(settings, sum(1 for u in self.state.users if u["status"] == "active"))
         self.stats = Stats()
-        self.control = Control(self)
+        self.control = Control(settings, self.state, self.tokens, self.page_tokens, self.faults, self.stats)
         md, rec = self.metadata, self.records
         table: list[tuple[str, str, Callable[[Request], Response], str]] = [
             ("POST", "/oauth/v2/token", self.tokens.token, "oauth"),
@@ -71,8 +77,10 @@ class Application:
             ("GET", "/crm/v8/org/currencies", md.currencies, "api"),
             ("GET", "/crm/v8/users", md.users, "api"),
             ("POST", "/crm/v8/coql", self.coql.query, "complex"),
-            ("GET", f"/crm/v8/{M}/deleted", rec.deleted, "api"),
+            ("GET", f"/crm/v8/{M}/deleted", self.deleted.deleted, "api"),
             ("GET", f"/crm/v8/{M}/actions/count", rec.count, "api"),
+            ("GET", f"/crm/v8/{M}/actions/fetch_full_data", self.rich_text.many, "api"),
+            ("GET", f"/crm/v8/{M}/(?P<id>[0-9]+)/actions/fetch_full_data", self.rich_text.one, "api"),
             ("GET", f"/crm/v8/{M}/(?P<id>[0-9]+)", rec.one, "api"),
             ("GET", f"/crm/v8/{M}", rec.list, "api"),
             ("POST", "/crm/bulk/v8/read", self.bulk.create, "complex"),
@@ -139,7 +147,9 @@ class Application:
                 response = fault_response(int(action), s.retry_after)
             else:
                 req.scopes = self.tokens.authenticate(req).scopes
+                remaining = self.credits.charge()
                 response = route.handler(req)
+                self.credits.stamp(response, remaining)
         except ApiError as exc:
             response = exc.response()
         except Exception:  # noqa: BLE001 - an emulator bug must still answer, like Zoho's 500

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
@@ -33,11 +34,13 @@ def zone_name(offset: str) -> str:
 
 
 class OrgClock:
-    """Formats instants in the org's fixed offset; caches formatted seconds (many repeat)."""
+    """Formats instants in the org's fixed offset. `skew` gives Zoho's clock minus this machine's, in seconds
+    (the `clock_offset_seconds` setting): "now" and the HTTP `Date` header follow Zoho's clock."""
 
-    def __init__(self, offset: str):
+    def __init__(self, offset: str, skew: Callable[[], float] = lambda: 0.0):
         self.tz = parse_offset(offset)
         self.offset = offset
+        self.skew = skew
 
     def iso(self, ts: int | float | None) -> str | None:
         if ts is None:
@@ -48,7 +51,10 @@ class OrgClock:
         return datetime.fromtimestamp(int(ts), self.tz).date().isoformat()
 
     def now(self) -> int:
-        return int(time.time())
+        return int(self.now_float())
+
+    def now_float(self) -> float:
+        return time.time() + self.skew()
 
     def parse(self, text: str) -> int:
         """ISO 8601 (offset, `Z`, or naive = org offset) or an RFC 1123 HTTP date -> epoch seconds."""

@@ -17,10 +17,27 @@ EDITION_CONCURRENCY = {
 }
 
 PRESETS = ("realistic", "small", "benchmark")
+STRICTNESS = ("default", "pessimistic")
+
+# The pessimistic setting: every switch at its worst reading for a connector (README, "Switches").
+# Applied by `strictness="pessimistic"` to the settings left at their default value.
+PESSIMISTIC: dict[str, Any] = {
+    "page_token_mode": "offset",
+    "if_modified_since_inclusive": False,
+    "ims_without_modified_time": "304",
+    "line_item_module_reads": False,
+    "subform_module_paging": "page_only",
+    "related_values_in_lists": False,
+    "real_org_shapes": True,
+    "deleted_retention_days": 60,
+    "throttle_locale": "zh",
+    "invalid_client_secret": True,
+    "clock_offset_seconds": -600.0,
+}
 
 # Settings that only matter when the emulator is built; everything else may change at run time.
 BUILD_ONLY = frozenset(
-    {"port", "seed", "preset", "bench_modules", "bench_records", "bench_fields", "home_dc"}
+    {"port", "seed", "preset", "bench_modules", "bench_records", "bench_fields", "home_dc", "real_org_shapes"}
 )
 
 
@@ -46,6 +63,9 @@ class EmulatorSettings:
     max_live_access_tokens: int = 15  # the 16th kills the oldest; 0 disables
     max_refresh_tokens: int = 20  # per client; the 21st deletes the oldest; 0 disables
     accept_bearer: bool = True  # [U] "Authorization: Bearer <t>" accepted besides Zoho-oauthtoken
+    # Documented (Zoho OAuth errors); off by default only while the connector is being fixed.
+    invalid_client_secret: bool = False  # a wrong secret answers invalid_client_secret, not invalid_client
+    throttle_locale: str = "en"  # "en" or "zh": the language of the token throttle's error_description
     # records
     page_token_ttl: int = 86400  # [U] about 24 h
     page_token_chain_limit: int = 100000
@@ -56,6 +76,18 @@ class EmulatorSettings:
     default_sort_order: str = "desc"  # [U] default sort is by id
     unknown_field_mode: str = "error"  # [U] "error" (400 INVALID_DATA) or "ignore" unknown names in `fields`
     retry_after: int | None = None  # [U] seconds for a Retry-After header on 429; None = no header
+    api_credits: int | None = None  # credits per rolling 24 h; None: the edition's allowance (credits.py)
+    ims_without_modified_time: str = "ignore"  # [U] "ignore" the header, or "304" on modules without it
+    line_item_module_reads: bool = True  # [U] GET /Quoted_Items etc. module-wide; False: INVALID_MODULE
+    subform_module_paging: str = "full"  # [U] "full" (page_token, If-Modified-Since) or "page_only"
+    # Documented by Zoho; off by default only while the connector is being fixed (README, "Switches").
+    related_values_in_lists: bool = True  # False: subform/multi-lookup/line items only on GET /{m}/{id}
+    real_org_shapes: bool = False  # Zoho's real module kinds (refused ones too) and field-metadata shapes
+    rich_text_list_limit: int = 500  # rich-text values cut to this many characters in list GETs; 0 = whole
+    # Zoho keeps 60 days; 0 keeps all, as the generated deletions lie in a fixed past window.
+    deleted_retention_days: int = 0  # deleted entries older than this many days leave /{module}/deleted
+    clock_offset_seconds: float = 0.0  # Zoho's clock (Date header, "now") minus this machine's
+    strictness: str = "default"  # "pessimistic": the PESSIMISTIC values for every setting left at default
     # bulk read
     bulk_page_size: int = 200000
     bulk_complete_after: float = 0.5  # seconds until a job is COMPLETED (or after two polls)
@@ -78,6 +110,20 @@ class EmulatorSettings:
             raise ValueError("page_token_mode must be 'keyset' or 'offset'")
         if self.default_sort_order not in ("asc", "desc"):
             raise ValueError("default_sort_order must be 'asc' or 'desc'")
+        choices = {
+            "strictness": STRICTNESS,
+            "ims_without_modified_time": ("ignore", "304"),
+            "subform_module_paging": ("full", "page_only"),
+            "throttle_locale": ("en", "zh"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}")
+        if self.strictness == "pessimistic":
+            defaults = {f.name: f.default for f in dataclasses.fields(self)}
+            for name, worst in PESSIMISTIC.items():
+                if getattr(self, name) == defaults[name]:
+                    setattr(self, name, worst)
 
     @property
     def effective_concurrency_limit(self) -> int:
@@ -96,6 +142,9 @@ class EmulatorSettings:
                 raise ValueError(f"unknown setting {key!r}")
             if key in BUILD_ONLY:
                 raise ValueError(f"setting {key!r} can only be given when the emulator is built")
+        built = {key: getattr(self, key) for key in BUILD_ONLY}
         for key, value in changes.items():
             setattr(self, key, value)
         self.__post_init__()
+        for key, value in built.items():  # the org is built: the pessimistic setting cannot change these
+            setattr(self, key, value)

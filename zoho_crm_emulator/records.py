@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .oauth import require_scopes
+from .projection import list_projector, project
 from .protocol import (
     ApiError,
     Request,
@@ -37,7 +38,7 @@ MAX_PER_PAGE = 200
 def module_scopes(ms: ModuleState) -> list[str]:
     """Scopes that grant reading module X: `ZohoCRM.modules.{x}.READ` under any of its names (or a parent).
     A subform module is read with its parent module's scopes."""
-    if ms.parent is not None:
+    if ms.is_subform and ms.parent is not None:
         return module_scopes(ms.parent)
     names = {ms.api_name.lower(), ms.api_name.lower().replace("_", ""), ms.module_name.lower()}
     scopes = [f"ZohoCRM.modules.{name}.READ" for name in sorted(names)]
@@ -46,14 +47,20 @@ def module_scopes(ms: ModuleState) -> list[str]:
     return scopes
 
 
+def authorization_failed() -> ApiError:
+    return ApiError(400, "AUTHORIZATION_FAILED", "User does not have sufficient privilege")
+
+
 def resolve_module(state: OrgState, req: Request, name: str, *extra_scopes: list[str]) -> ModuleState:
     """The module named in the request, checked in Zoho's order: exists, token scope, user permission."""
     ms = state.module(name)
     if ms is None or not ms.definition.api_supported:
         raise invalid_module()
     require_scopes(req.scopes, *extra_scopes, module_scopes(ms))
-    if not ms.definition.readable:
+    if not ms.definition.readable or ms.definition.refusal == "records_no_permission":
         raise no_permission(ms.api_name)
+    if ms.definition.refusal == "records_authorization":
+        raise authorization_failed()
     return ms
 
 
@@ -135,7 +142,7 @@ class RecordsApi:
                 400, "INVALID_DATA", "invalid data", {"api_name": unknown[0], "param_name": "fields"}
             )
         fields = [n for n in names if n in known and n != "id"]
-        if ms.parent is not None and "Parent_Id" not in fields:
+        if ms.is_subform and "Parent_Id" not in fields:
             fields.insert(0, "Parent_Id")  # Get Subform Data: every line names its record
         return fields
 
@@ -178,8 +185,12 @@ class RecordsApi:
             def base(e: Entry) -> bool:
                 return True
 
+        if query.ims is not None and not ms.has_modified and self.settings.ims_without_modified_time == "304":
+            return base, lambda e: False  # [U] worst reading: the header filters everything out (304)
         if query.ims is None or not ms.has_modified:  # no Modified_Time: the header cannot filter anything
             return base, base
+        if ms.is_subform and self.settings.subform_module_paging == "page_only":
+            return base, base  # [U] the subform module ignores the header: every line, every time
         since = query.ims
         if self.settings.if_modified_since_inclusive:
             return base, lambda e: e.modified >= since and base(e)
@@ -189,6 +200,7 @@ class RecordsApi:
     def list(self, req: Request) -> Response:
         state = self.state
         ms = resolve_module(state, req, req.path_params["module"])
+        self._check_subform_read(ms, req)
         query = self.parse_query(ms, req)
         q = req.query
         if q.get("ids"):
@@ -249,7 +261,8 @@ class RecordsApi:
                 last_index = i
             if not picked:
                 return self._empty(entries, base, match, query)
-            data = [project(e, fields) for e in picked]
+            shape = list_projector(ms, self.settings)
+            data = [shape(e, fields) for e in picked]
             last_key = keys[last_index]
         info = self._info(query, page_no, len(data), more)
         if more:
@@ -262,6 +275,20 @@ class RecordsApi:
         if cursor is not None:
             info["previous_page_token"] = cursor.prev
         return json_response({"data": data, "info": info}, records=len(data))
+
+    def _check_subform_read(self, ms: ModuleState, req: Request) -> None:
+        """[U] Zoho's Subform API documents `GET /{subform}?fields=` only: whether line-item modules are
+        readable module-wide, and whether subform modules take page tokens, is not documented."""
+        if not ms.is_subform:
+            return
+        if not self.settings.line_item_module_reads and ms.definition.line_items:
+            raise ApiError(
+                400, "INVALID_MODULE", "The given module is not supported in API", {"module": ms.api_name}
+            )
+        if self.settings.subform_module_paging == "page_only" and req.query.get("page_token"):
+            raise invalid_param(
+                "page_token", "page_token is not supported for this module", param="page_token"
+            )
 
     def _cursor(self, token: str, binding: tuple[Any, ...]) -> Cursor:
         cursor = self.tokens.get(token)
@@ -330,7 +357,8 @@ class RecordsApi:
             entries, _ = ms.ordered(query.sort_by, query.desc)
             rank = {e.id: n for n, e in enumerate(entries)}
             picked = sorted((e for e in found if match(e)), key=lambda e: rank[e.id])
-            data = [project(e, query.fields) for e in picked]
+            shape = list_projector(ms, self.settings)
+            data = [shape(e, query.fields) for e in picked]
         if not data:
             return empty_response(304 if found and query.ims is not None else 204)
         return json_response(
@@ -351,36 +379,6 @@ class RecordsApi:
             data = [project(entry, fields) if fields is not None else dict(entry.rec)]
         return json_response({"data": data}, records=1)
 
-    # ------------------------------------------------------------------ GET /{module}/deleted
-    def deleted(self, req: Request) -> Response:
-        ms = resolve_module(self.state, req, req.path_params["module"])
-        q = req.query
-        kind = q.get("type") or "all"
-        if kind not in ("all", "recycle", "permanent"):
-            raise invalid_param("type", "invalid data", supported_values=["all", "recycle", "permanent"])
-        per_page = int_param(q, "per_page", MAX_PER_PAGE, 1, MAX_PER_PAGE)
-        page = int_param(q, "page", 1, 1, None)
-        ims, _ = self.parse_ims(req)
-        with self.state.lock:
-            items = sorted(
-                (d for d in ms.deleted if kind == "all" or d.item["type"] == kind),
-                key=lambda d: (-d.deleted_ts, -int(d.id)),
-            )
-            if not items:
-                return empty_response(204)
-            if ims is not None:
-                inclusive = self.settings.if_modified_since_inclusive
-                items = [d for d in items if (d.deleted_ts >= ims if inclusive else d.deleted_ts > ims)]
-                if not items:
-                    return empty_response(304)
-            chunk = items[(page - 1) * per_page : page * per_page]
-            data = [dict(d.item) for d in chunk]
-        if not data:
-            return empty_response(204)
-        more = page * per_page < len(items)
-        info = {"per_page": per_page, "count": len(data), "page": page, "more_records": more}
-        return json_response({"data": data, "info": info}, records=len(data))
-
     # ------------------------------------------------------------------ GET /{module}/actions/count
     def count(self, req: Request) -> Response:
         ms = resolve_module(self.state, req, req.path_params["module"])
@@ -394,13 +392,6 @@ class RecordsApi:
             else:
                 n = len(ms.entries)
         return json_response({"count": n})
-
-
-def project(entry: Entry, fields: list[str]) -> dict[str, Any]:
-    rec = entry.rec
-    row = {name: rec.get(name) for name in fields}
-    row["id"] = entry.id
-    return row
 
 
 def int_param(q: dict[str, str], name: str, default: int, low: int, high: int | None) -> int:

@@ -28,6 +28,13 @@ THROTTLE_BODY = {
     "error": "Access Denied",
     "status": "failure",
 }
+# [U] Accounts of Zoho's China data centre get the throttle answer in Chinese (`throttle_locale="zh"`):
+# only its structure (`status: failure`, an `error` and an `error_description`) can be relied on.
+THROTTLE_BODY_ZH = {
+    "error_description": "您的请求过于频繁，请稍后再试。",
+    "error": "访问被拒绝",
+    "status": "failure",
+}
 DC_LOCATIONS = {
     "com": "us",
     "eu": "eu",
@@ -187,8 +194,11 @@ class TokenStore:
             params.update(parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True))
         if req.dc is not None:  # another data centre: this org's client does not exist there
             return json_response({"error": "invalid_client"})
-        if params.get("client_id") != self.client_id or params.get("client_secret") != self.client_secret:
+        if params.get("client_id") != self.client_id:
             return json_response({"error": "invalid_client"})
+        if params.get("client_secret") != self.client_secret:  # Zoho OAuth docs: its own error code
+            code = "invalid_client_secret" if self.settings.invalid_client_secret else "invalid_client"
+            return json_response({"error": code})
         grant_type = params.get("grant_type")
         with self.lock:
             if grant_type == "refresh_token":
@@ -196,7 +206,8 @@ class TokenStore:
                 if refresh is None or refresh.revoked:
                     return json_response({"error": "invalid_code"})
                 if self._throttled(refresh):
-                    return json_response(THROTTLE_BODY, self.settings.throttle_status)
+                    body = THROTTLE_BODY_ZH if self.settings.throttle_locale == "zh" else THROTTLE_BODY
+                    return json_response(body, self.settings.throttle_status)
                 return json_response(self._grant_body(self._issue(refresh)))
             if grant_type == "authorization_code":
                 grant = self.codes.get(params.get("code", ""))

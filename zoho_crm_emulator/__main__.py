@@ -1,4 +1,4 @@
-"""`python -m integration_tests.zoho_crm_emulator --port 8765 --seed 7 --preset realistic ...`
+"""`python -m zoho_crm_emulator --port 8765 --seed 7 --preset realistic ...`
 
 Prints one JSON line `{"url": ..., "config": {...}}` once listening, then serves until SIGINT or SIGTERM.
 """
@@ -14,12 +14,12 @@ from types import FrameType
 import orjson
 
 from .emulator import ZohoCrmEmulator
-from .settings import EDITION_CONCURRENCY, PRESETS, EmulatorSettings
+from .settings import EDITION_CONCURRENCY, PRESETS, STRICTNESS, EmulatorSettings
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        prog="python -m integration_tests.zoho_crm_emulator",
+        prog="python -m zoho_crm_emulator",
         description="Zoho CRM accounts server and API v8 emulator on 127.0.0.1",
     )
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
@@ -38,6 +38,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--fault-seed", type=int, default=1)
     p.add_argument("--token-ttl", type=int, default=3600)
     p.add_argument("--token-throttle", type=int, default=10)
+    p.add_argument("--strictness", choices=STRICTNESS, default="default", help="pessimistic: worst readings")
     return p.parse_args(argv)
 
 
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         fault_seed=args.fault_seed,
         token_ttl=args.token_ttl,
         token_throttle=args.token_throttle,
+        strictness=args.strictness,
     )
     emulator = ZohoCrmEmulator(settings)
     stop = threading.Event()

@@ -9,6 +9,7 @@ from .protocol import (
     ApiError,
     Request,
     Response,
+    empty_response,
     invalid_module,
     invalid_param,
     json_response,
@@ -45,7 +46,7 @@ class MetadataApi:
         profiles = state.profiles if d.readable else state.profiles[:1]
         api = d.api_supported
         user_module = api and d.generated_type in ("default", "custom")
-        parent = ms.parent
+        parent = ms.parent if ms.is_subform else self.state.module(d.meta_parent or "")
         return {
             "api_name": d.api_name,
             "module_name": ms.module_name,
@@ -57,13 +58,13 @@ class MetadataApi:
             "creatable": user_module,
             "editable": user_module,
             "deletable": user_module,
-            "viewable": True,
+            "viewable": d.viewable,
             "convertable": d.api_name == "Leads",
             "quick_create": user_module,
             "status": "visible",
             "visibility": 1,
             "visible": True,
-            "show_as_tab": d.generated_type not in ("linking", "subform"),
+            "show_as_tab": d.generated_type in ("default", "custom", "webtab_link"),
             "sequence_number": seq,
             "presence_sub_menu": False,
             "sub_menu_available": False,
@@ -128,8 +129,22 @@ class MetadataApi:
 
     # ------------------------------------------------------------------ fields and layouts
     def fields(self, req: Request) -> Response:
+        """Refusals as documented (https://www.zoho.com/crm/developer/docs/api/v8/field-meta.html, OAS
+        fields.json): 204, 400 INVALID_MODULE ("The given module is not supported in API"), 403
+        NOT_SUPPORTED."""
         require_scopes(req.scopes, ["ZohoCRM.settings.fields.READ"])
         ms = self._module_param(req)
+        refusal = ms.definition.refusal
+        if refusal == "fields_204":
+            return empty_response(204)
+        if refusal == "fields_invalid":
+            raise ApiError(
+                400, "INVALID_MODULE", "The given module is not supported in API", {"module": ms.api_name}
+            )
+        if refusal == "fields_not_supported":
+            raise ApiError(
+                403, "NOT_SUPPORTED", "The module is not supported for this user", {"module": ms.api_name}
+            )
         with self.state.lock:
             fields = list(self.state.fields_meta(ms))
         return json_response({"fields": fields})

@@ -7,7 +7,7 @@ import socket
 import socketserver
 import sys
 import threading
-import time
+from collections.abc import Callable
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,14 +20,15 @@ _REASONS = {s.value: s.phrase for s in HTTPStatus}
 
 
 class _DateCache:
-    """`Date` header value, formatted at most once per second."""
+    """`Date` header value in Zoho's clock (`clock_offset_seconds`), formatted at most once per second."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], int]) -> None:
+        self.now = now
         self.second = -1
         self.value = ""
 
     def get(self) -> str:
-        now = int(time.time())
+        now = self.now()
         if now != self.second:
             self.second, self.value = now, formatdate(now, usegmt=True)
         return self.value
@@ -103,7 +104,7 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], app: Application):
         self.app = app
-        self.dates = _DateCache()
+        self.dates = _DateCache(app.state.clock.now)
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, Handler)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import real_org
 from .fields import NO_JSON_TYPE, FieldSpec, ModuleDef
 from .settings import EmulatorSettings
 
@@ -118,6 +119,7 @@ def subform_modules(defs: list[ModuleDef]) -> list[ModuleDef]:
                     system_keys=False,
                     parent=parent.api_name,
                     parent_field=spec.api_name,
+                    line_items=any(f.data_type == "linetax" for f in line_fields),
                 )
             )
     return out
@@ -686,6 +688,8 @@ def build(settings: EmulatorSettings) -> list[ModuleDef]:
     else:
         defs = benchmark(settings.bench_modules, settings.bench_records, settings.bench_fields)
     defs = prune_missing_targets(defs)
+    if settings.real_org_shapes and settings.preset == "realistic":
+        defs = real_org.extend(defs)
     return defs + subform_modules(defs)  # last: the ids and slots of the other modules do not move
 
 

@@ -1,4 +1,4 @@
-"""The emulator in a process of its own (`python -m integration_tests.zoho_crm_emulator`), as a real
+"""The emulator in a process of its own (`python -m zoho_crm_emulator`), as a real
 Zoho would be: for the demo and the benchmark, whose connector runs must not share its CPU."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ class EmulatorProcess:
     """The emulator started with flags (`latency_ms=50` → `--latency-ms 50`); a context manager."""
 
     def __init__(self, **flags: Any) -> None:
-        args = [sys.executable, "-m", "integration_tests.zoho_crm_emulator", "--port", "0"]
+        args = [sys.executable, "-m", "zoho_crm_emulator", "--port", "0"]
         for name, value in flags.items():
             args += [f"--{name.replace('_', '-')}", str(value)]
         self.process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, text=True)

@@ -105,16 +105,33 @@ class ModuleState:
         value = rec.get(self.definition.name_field)
         return value if isinstance(value, str) else None
 
+    @property
+    def is_subform(self) -> bool:
+        return self.parent is not None and self.definition.linked_from is None
+
     def lines_of(self, entry: Entry) -> list[dict[str, Any]]:
-        """Subform modules: the lines a record of the parent module holds."""
+        """Subform modules: the lines a record of the parent module holds; linking modules: the values of
+        the parent's multi-select / multi-user lookup field (each value's id is its linking row's id)."""
         lines = entry.rec.get(self.definition.parent_field or "")
         return [line for line in lines if isinstance(line, dict)] if isinstance(lines, list) else []
 
     def add_lines(self, entry: Entry) -> None:
-        """Subform modules: index the lines of a parent record (the same dicts, so they stay in step)."""
+        """Subform modules: index the lines of a parent record (the same dicts, so they stay in step).
+        Linking modules: a row per lookup value, `{<owner>: {name, id}, <target>: {...}, audit fields}`."""
         for line in self.lines_of(entry):
-            self.entries[line["id"]] = Entry(line["id"], entry.created, entry.modified, line)
+            row = line if self.definition.linked_from is None else self.link_row(entry, line)
+            self.entries[line["id"]] = Entry(line["id"], entry.created, entry.modified, row)
         self.invalidate()
+
+    def link_row(self, entry: Entry, value: dict[str, Any]) -> dict[str, Any]:
+        owner = self.parent.api_name if self.parent is not None else ""
+        rec = entry.rec
+        row = {owner: {"name": self.parent.display_name(rec) if self.parent else None, "id": entry.id}}
+        row.update({k: v for k, v in value.items() if k != "id"})
+        for key in ("Created_By", "Created_Time", "Modified_By", "Modified_Time"):
+            row[key] = rec.get(key)
+        row["id"] = value["id"]
+        return row
 
     def drop_lines(self, entry: Entry) -> None:
         for line in self.lines_of(entry):
@@ -127,7 +144,7 @@ class OrgState:
         self.lock = threading.RLock()
         self.settings = settings
         self.seed = settings.seed
-        self.clock = OrgClock(settings.org_offset)
+        self.clock = OrgClock(settings.org_offset, lambda: settings.clock_offset_seconds)
         self.ids = IdAllocator(settings.seed)
         self.window = data_window(settings.seed)
         self.control_rng = random.Random(f"{settings.seed}:control")
@@ -379,7 +396,7 @@ class OrgState:
         for slot, definition in enumerate(defs, start=1):
             if definition.generated_type == "custom":
                 custom_n += 1
-            module_name = (
+            module_name = definition.module_name or (
                 f"CustomModule{custom_n}"
                 if definition.generated_type == "custom"
                 else definition.api_name.replace("_", "")
@@ -399,7 +416,7 @@ class OrgState:
             self.clock, self.users, self.targets, self.ids, self.window, self.module_ids
         )
         for ms in self.modules.values():
-            parent = self.modules.get(ms.definition.parent or "")
+            parent = self.modules.get(ms.definition.parent or (ms.definition.linked_from or ("",))[0])
             if parent is not None:
                 ms.parent = parent
                 parent.children.append(ms)
@@ -549,7 +566,8 @@ class OrgState:
         if ms._fields_meta is None:
             profiles = self.profiles[:2]
             ms._fields_meta = [
-                spec.render(self.module_ids, i + 1, profiles) for i, spec in enumerate(ms.definition.fields)
+                spec.render(self.module_ids, i + 1, profiles, ms.api_name, self.settings.real_org_shapes)
+                for i, spec in enumerate(ms.definition.fields)
             ]
         return ms._fields_meta
 
@@ -573,7 +591,8 @@ class OrgState:
         ms = self._require(module)
         if ms.parent is not None:
             raise ValueError(
-                f"{ms.api_name} is a subform module: its lines change with {ms.parent.api_name}'s records"
+                f"{ms.api_name} is a {ms.definition.generated_type} module: "
+                f"its rows change with {ms.parent.api_name}'s records"
             )
         return ms
 
