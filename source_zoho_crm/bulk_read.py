@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.api_client_bulk import BulkReadUnavailable, BulkTransport
 from source_zoho_crm.bulk_csv import UNEXPORTED_TYPES, RowConverter
 from source_zoho_crm.credits import (
@@ -35,7 +34,6 @@ from source_zoho_crm.credits import (
 from source_zoho_crm.datetimes import parse_zoho_datetime, to_utc_iso
 from source_zoho_crm.errors import ZohoApiError
 from source_zoho_crm.metadata import ModuleStreamSpec
-from source_zoho_crm.progress import record_count
 
 logger = logging.getLogger("airbyte")
 
@@ -98,19 +96,13 @@ class JobPage:
     records: Iterator[dict[str, Any]]
 
 
-def should_backfill(
-    client: ZohoApiClient,
-    spec: ModuleStreamSpec,
-    threshold: int,
-    *,
-    first_sync: bool,
-    params: Mapping[str, str] | None = None,
-) -> bool:
-    """Bulk Read for a first sync or full refresh of a module with at least `threshold` records."""
-    if threshold <= 0 or not first_sync:
-        return False
-    count = record_count(client, spec.api_name, params)
-    return count is not None and count >= threshold
+def use_bulk_read(count: int | None, threshold: int, *, first_sync: bool) -> bool:
+    """Bulk Read for a first sync or full refresh of a module with at least `threshold` records.
+
+    `count` comes from `progress.record_count` (also the stream's ESTIMATE); None (no count scopes)
+    means REST, as does `threshold` 0.
+    """
+    return first_sync and threshold > 0 and count is not None and count >= threshold
 
 
 class BulkReader:
