@@ -26,8 +26,8 @@ from source_zoho_crm.errors import ZohoAccessError, ZohoApiError, ZohoInvalidMod
 
 logger = logging.getLogger("airbyte")
 
-# An INFO line after this many pages (200 records each over REST): every 10,000 records.
-PAGES_PER_PROGRESS_LINE = 50
+# An INFO line after this many pages (200 records each over REST): every 5,000 records.
+PAGES_PER_PROGRESS_LINE = 25
 
 
 def record_count(client: ZohoApiClient, module: str, params: Mapping[str, str] | None = None) -> int | None:

@@ -22,7 +22,7 @@ from source_zoho_crm.bulk_read import (
 from source_zoho_crm.credits import CREDITS_BULK_READ_CREATE, CreditMeter
 from source_zoho_crm.errors import ZohoApiError
 from source_zoho_crm.metadata import build_module_spec
-from unit_tests.conftest import API
+from unit_tests.conftest import API, TOKEN_URL
 
 CREATE = f"{API}{BULK_PATH}"
 FIELDS = [
@@ -300,3 +300,26 @@ def test_a_position_from_unreadable_state_is_none() -> None:
     assert BackfillPosition.from_state(None) is None
     assert BackfillPosition.from_state({"bulk_read": {"page": 2}}) is None
     assert BackfillPosition.from_state({"bulk_read": {"started": "yesterday", "page": 2}}) is None
+
+
+def test_a_rejected_token_is_refreshed_once_and_5xx_is_retried(
+    transport: BulkTransport, sleeps: Sleeps, requests_mock: Any
+) -> None:
+    token = requests_mock.post(
+        TOKEN_URL,
+        [
+            {"json": {"access_token": "access-1", "api_domain": API, "expires_in": 3600}},
+            {"json": {"access_token": "access-2", "api_domain": API, "expires_in": 3600}},
+        ],
+    )
+    rejected = {"status_code": 401, "json": {"code": "INVALID_TOKEN", "message": "", "status": "error"}}
+    failing = {"status_code": 500, "json": {"code": "INTERNAL_ERROR", "message": "", "status": "error"}}
+    requests_mock.post(CREATE, [rejected, failing, {"status_code": 201, "json": created("j1")}])
+    job(requests_mock, "j1", ["COMPLETED"], archive([["1", "A", "", "", ""]]))
+    assert [r["id"] for p in reader(transport, sleeps).pages() for r in p.records] == ["1"]
+    assert token.call_count == 2
+    creates = [r for r in requests_mock.request_history if r.method == "POST" and "bulk" in r.url]
+    assert [r.headers["Authorization"] for r in creates] == ["Zoho-oauthtoken access-1"] + 2 * [
+        "Zoho-oauthtoken access-2"
+    ]
+    assert len(sleeps) == 1  # one back-off, for the 500
