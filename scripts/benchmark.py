@@ -102,6 +102,15 @@ def start_emulator(scenario: Scenario) -> EmulatorProcess:
     )
 
 
+def stop(emulator: EmulatorProcess) -> None:
+    """Stop the emulator; a large org can take longer than `stop()` waits to exit, then it is killed."""
+    try:
+        emulator.stop()
+    except subprocess.TimeoutExpired:
+        emulator.process.kill()
+        emulator.process.wait(timeout=30)
+
+
 def run_read(scenario: Scenario) -> bool:
     """A full-refresh read of every module stream through the connector's command line."""
     emulator = start_emulator(scenario)
@@ -159,7 +168,7 @@ def run_read(scenario: Scenario) -> bool:
             print(f"   {count:>6}  {endpoint}")
         return read.returncode == 0 and records == expected
     finally:
-        emulator.stop()
+        stop(emulator)
 
 
 def run_backfill(scenario: Scenario) -> bool:
@@ -223,7 +232,7 @@ def run_backfill(scenario: Scenario) -> bool:
         )
         return records == scenario.records
     finally:
-        emulator.stop()
+        stop(emulator)
 
 
 if __name__ == "__main__":
