@@ -1,10 +1,20 @@
-"""Benchmark: a full read of N modules x M records x F fields from the emulator, with added latency.
+"""Benchmark: reads from the emulator (in a process of its own, with added latency) in named scenarios.
 
-    .venv/bin/python scripts/benchmark.py                    # 8 x 1,800 x 40, 50 ms, limit 10
-    .venv/bin/python scripts/benchmark.py --records 20000    # memory with a bigger module
+    .venv/bin/python scripts/benchmark.py                      # narrow: 8 x 1,800 x 40, 50 ms, limit 10
+    .venv/bin/python scripts/benchmark.py --scenario wide      # 3 x 3,000 x 150, 300 ms, limit 10
+    .venv/bin/python scripts/benchmark.py --scenario large     # 1 x 110,000 x 60 (past a 100,000 chain)
+    .venv/bin/python scripts/benchmark.py --scenario backfill  # Bulk Read of 1 x 20,000 x 120
+    .venv/bin/python scripts/benchmark.py --scenario all
+    .venv/bin/python scripts/benchmark.py --records 20000      # narrow with other sizes
 
-Reports wall time, CPU seconds of the connector process, peak memory (RSS), and the API calls the
-emulator served against the minimum (1 token, 1 modules, 1 fields per module, 1 per page per chunk).
+Each scenario reports the API calls the emulator served against the minimum, wall time, CPU and
+peak memory of the reading process. narrow, wide and large run a full-refresh `read` of the module
+streams through the connector's command line; the minimum is 1 token, 1 modules, 1 fields per
+module, and 1 call per 200-record page per 50-field chunk. backfill runs the Bulk Read reader
+(`source_zoho_crm/bulk_read.py`) directly until it is wired into the streams: the emulator cannot
+build 1,000,000 x 120 records in reasonable time and memory (about 1 s and 12 MB per 1,000
+records), so it measures a smaller module in job pages of `--bulk-page-size` and computes the
+credits of 1,000,000 x 120 by Bulk Read and over REST.
 """
 
 from __future__ import annotations
@@ -18,33 +28,91 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from zoho_crm_emulator import cli_runner
 from zoho_crm_emulator.process import EmulatorProcess
 
 
+@dataclass(frozen=True)
+class Scenario:
+    modules: int
+    records: int
+    fields: int
+    latency_ms: int
+    concurrency: int = 10
+    bulk_page_size: int = 0  # > 0: a Bulk Read backfill in job pages of this size
+
+
+SCENARIOS = {
+    "narrow": Scenario(8, 1800, 40, 50),
+    "wide": Scenario(3, 3000, 150, 300),
+    "large": Scenario(1, 110_000, 60, 20),
+    "backfill": Scenario(1, 20_000, 120, 50, bulk_page_size=5_000),
+}
+PAGE = 200
+CHUNK = 50
+# Credits of a Bulk Read job page (credits.py: create 50 [U], one status poll, one download).
+BULK_JOB_CREDITS = 50 + 1 + 1
+BULK_JOB_PAGE = 200_000
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--modules", type=int, default=8)
-    parser.add_argument("--records", type=int, default=1800)
-    parser.add_argument("--fields", type=int, default=40)
-    parser.add_argument("--latency-ms", type=int, default=50)
-    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="narrow")
+    parser.add_argument("--modules", type=int)
+    parser.add_argument("--records", type=int)
+    parser.add_argument("--fields", type=int)
+    parser.add_argument("--latency-ms", type=int)
+    parser.add_argument("--concurrency", type=int)
+    parser.add_argument("--bulk-page-size", type=int)
     args = parser.parse_args()
+    names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
+    failures = 0
+    for name in names:
+        changes = {
+            key: value
+            for key in ("modules", "records", "fields", "latency_ms", "concurrency", "bulk_page_size")
+            if (value := getattr(args, key)) is not None
+        }
+        scenario = replace(SCENARIOS[name], **changes)
+        print(
+            f"== {name}: {scenario.modules} x {scenario.records:,} x {scenario.fields}, "
+            f"{scenario.latency_ms} ms, limit {scenario.concurrency}"
+        )
+        ok = run_backfill(scenario) if scenario.bulk_page_size else run_read(scenario)
+        failures += 0 if ok else 1
+    return 1 if failures else 0
 
-    emulator = EmulatorProcess(
+
+def start_emulator(scenario: Scenario) -> EmulatorProcess:
+    return EmulatorProcess(
         preset="benchmark",
-        bench_modules=args.modules,
-        bench_records=args.records,
-        bench_fields=args.fields,
-        latency_ms=args.latency_ms,
-        concurrency_limit=args.concurrency,
+        bench_modules=scenario.modules,
+        bench_records=scenario.records,
+        bench_fields=scenario.fields,
+        latency_ms=scenario.latency_ms,
+        concurrency_limit=scenario.concurrency,
     )
+
+
+def stop(emulator: EmulatorProcess) -> None:
+    """Stop the emulator; a large org can take longer than `stop()` waits to exit, then it is killed."""
     try:
-        url, config = emulator.url, {**emulator.config, "max_concurrent_requests": args.concurrency}
+        emulator.stop()
+    except subprocess.TimeoutExpired:
+        emulator.process.kill()
+        emulator.process.wait(timeout=30)
+
+
+def run_read(scenario: Scenario) -> bool:
+    """A full-refresh read of every module stream through the connector's command line."""
+    emulator = start_emulator(scenario)
+    try:
+        url, config = emulator.url, {**emulator.config, "max_concurrent_requests": scenario.concurrency}
         catalog = cli_runner.run("discover", config).catalog()
         # The module streams only (the deleted-records log is incremental too, but no module).
         modules = [
@@ -80,22 +148,88 @@ def main() -> int:
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         stats = emulator.control("stats")
         calls = sum(stats["requests_by_endpoint"].values())
-        chunks = math.ceil(args.fields / 50)
-        minimum = 1 + 1 + args.modules + args.modules * math.ceil(args.records / 200) * chunks
-        print(f"modules x records x fields : {args.modules} x {args.records:,} x {args.fields}")
-        print(f"latency / concurrency limit: {args.latency_ms} ms / {args.concurrency}")
-        print(f"records read               : {records:,} (exit code {read.returncode})")
+        chunks = math.ceil(scenario.fields / CHUNK)
+        minimum = 1 + 1 + scenario.modules + scenario.modules * math.ceil(scenario.records / PAGE) * chunks
+        expected = scenario.modules * scenario.records
+        print(f"records read               : {records:,} of {expected:,} (exit code {read.returncode})")
         print(f"wall time                  : {wall:.2f} s")
         per_10k = cpu / max(records, 1) * 10_000
         print(f"CPU time (connector)       : {cpu:.2f} s = {per_10k:.2f} s per 10,000 records")
         print(f"peak memory (largest child): {after.ru_maxrss / 1024:.0f} MB")
         peak = stats["peak_concurrency"]
-        print(f"API calls                  : {calls} (minimum {minimum}); peak concurrency {peak}")
+        print(
+            f"API calls                  : {calls} (minimum {minimum}, {calls / minimum:.2f}x); "
+            f"peak concurrency {peak}"
+        )
         for endpoint, count in sorted(stats["requests_by_endpoint"].items()):
             print(f"   {count:>6}  {endpoint}")
-        return 0 if read.returncode == 0 and records == args.modules * args.records else 1
+        return read.returncode == 0 and records == expected
     finally:
-        emulator.stop()
+        stop(emulator)
+
+
+def run_backfill(scenario: Scenario) -> bool:
+    """The Bulk Read reader on one module, in this process; credits of 1,000,000 x 120 computed."""
+    from source_zoho_crm.api_client import ZohoApiClient
+    from source_zoho_crm.api_client_bulk import BulkTransport
+    from source_zoho_crm.auth import ZohoTokenProvider
+    from source_zoho_crm.bulk_csv import org_zone
+    from source_zoho_crm.bulk_read import BulkReader
+    from source_zoho_crm.config import parse_config
+    from source_zoho_crm.credits import CreditMeter
+    from source_zoho_crm.metadata import ZohoMetadata, build_module_spec
+
+    built = time.monotonic()
+    emulator = start_emulator(scenario)
+    try:
+        print(f"emulator built in          : {time.monotonic() - built:.1f} s")
+        emulator.control("settings", {"bulk_page_size": scenario.bulk_page_size, "bulk_complete_after": 0})
+        config = parse_config(emulator.config)
+        tokens = ZohoTokenProvider(config)
+        client = ZohoApiClient(config.api_url, tokens, max_concurrent=scenario.concurrency)
+        metadata = ZohoMetadata(client, config)
+        module = str(metadata.selected_modules()[0]["api_name"])
+        spec = build_module_spec(module, module.lower(), metadata.fields(module), include_deleted=False)
+        zone = org_zone(metadata.org())
+        emulator.control("stats/reset", {})
+        meter = CreditMeter()
+        reader = BulkReader(BulkTransport(client, tokens, meter), spec, zone)
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        cpu_before = time.process_time()
+        began = time.monotonic()
+        records = pages = 0
+        for page in reader.pages():
+            pages += 1
+            records += sum(1 for _ in page.records)
+        wall = time.monotonic() - began
+        cpu = time.process_time() - cpu_before
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        stats = emulator.control("stats")
+        calls = sum(stats["requests_by_endpoint"].values())
+        minimum = 3 * math.ceil(scenario.records / scenario.bulk_page_size)  # create, poll, download
+        print(
+            f"records read               : {records:,} of {scenario.records:,} in {pages} job pages "
+            f"of {scenario.bulk_page_size:,}"
+        )
+        print(f"wall time                  : {wall:.2f} s ({records / max(wall, 1e-9):,.0f} records/s)")
+        print(f"CPU time (reader)          : {cpu:.2f} s = {cpu / max(records, 1) * 10_000:.2f} s per 10,000")
+        print(f"peak memory (this process) : {peak / 1024:.0f} MB (before: {rss_before / 1024:.0f} MB)")
+        print(f"API calls                  : {calls} (minimum {minimum}); credits {meter.spent:,}")
+        for endpoint, count in sorted(stats["requests_by_endpoint"].items()):
+            print(f"   {count:>6}  {endpoint}")
+        chunks = math.ceil(scenario.fields / CHUNK)
+        rest_here = math.ceil(scenario.records / PAGE) * chunks
+        print(f"same module over REST      : >= {rest_here:,} credits (one per 200-record page per chunk)")
+        jobs = math.ceil(1_000_000 / BULK_JOB_PAGE)
+        rest_floor = math.ceil(1_000_000 / PAGE) * math.ceil(120 / CHUNK)
+        rest_ids = math.ceil(1_000_000 / PAGE) * (1 + 2 * (math.ceil(120 / CHUNK) - 1))
+        print(
+            f"1,000,000 x 120, computed  : Bulk Read {jobs * BULK_JOB_CREDITS:,} credits ({jobs} job pages); "
+            f"REST floor {rest_floor:,}; REST with ids= chunks {rest_ids:,}"
+        )
+        return records == scenario.records
+    finally:
+        stop(emulator)
 
 
 if __name__ == "__main__":
