@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from integration_tests.zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.api_client_bulk import BulkReadUnavailable, BulkTransport
 from source_zoho_crm.auth import ZohoTokenProvider
@@ -16,6 +15,7 @@ from source_zoho_crm.bulk_read import BackfillPosition, BulkReader, exported_fie
 from source_zoho_crm.config import parse_config
 from source_zoho_crm.credits import CreditMeter
 from source_zoho_crm.metadata import ModuleStreamSpec, ZohoMetadata, build_module_spec
+from zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
 
 MODULE = "Leads"  # the realistic preset's Leads carry every data type
 

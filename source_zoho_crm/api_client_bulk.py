@@ -75,9 +75,8 @@ class RateWindow:
 
 
 def _client_slots(client: ZohoApiClient) -> AbstractContextManager[Any]:
-    """The client's org-wide concurrency slots (public `slots` after the core rewrite, `_slots` before)."""
-    slots = getattr(client, "slots", None)
-    return slots if slots is not None else client._slots  # noqa: SLF001 - see the wiring plan
+    """The client's org-wide concurrency slots: Bulk Read calls count against the same cap."""
+    return client.slots
 
 
 class BulkTransport:
