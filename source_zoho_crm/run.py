@@ -17,6 +17,7 @@ from airbyte_cdk.models import (
     TraceType,
     Type,
 )
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_crm.source import SourceZohoCrm
 
@@ -37,6 +38,9 @@ def run() -> None:
     args = sys.argv[1:]
     try:
         source = _source(args)
+    except AirbyteTracedException as error:  # a bad config or state file, named
+        print(orjson.dumps(AirbyteMessageSerializer.dump(error.as_airbyte_message())).decode())
+        sys.exit(1)
     except Exception as error:  # a trace message, not a stack trace on stdout
         trace = AirbyteMessage(
             type=Type.TRACE,

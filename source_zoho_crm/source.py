@@ -26,6 +26,7 @@ from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.auth import ZohoTokenProvider, shared_token_provider
 from source_zoho_crm.config import ConfigError, ZohoConfig, concurrency_for_edition, parse_config
 from source_zoho_crm.errors import ZohoAccessError, ZohoError
+from source_zoho_crm.inputs import prepare_config, read_config_file, read_state_file
 from source_zoho_crm.metadata import ZohoMetadata
 from source_zoho_crm.metadata_streams import cached_metadata_streams, deleted_records_stream
 from source_zoho_crm.module_stream import build_module_stream, build_subform_stream
@@ -60,6 +61,17 @@ class SourceZohoCrm(ConcurrentDeclarativeSource):
         super().__init__(
             catalog=catalog, config=normalized, state=state, source_config=load_manifest(), **kwargs
         )
+
+    # ---- inputs: the connector's parser runs before the CDK's spec check (see inputs.py) ------
+
+    def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
+        return prepare_config(super().configure(config, temp_dir))
+
+    read_config = staticmethod(read_config_file)  # type: ignore[assignment]
+
+    @classmethod
+    def read_state(cls, state_path: str) -> list[AirbyteStateMessage]:
+        return read_state_file(state_path)
 
     # ---- shared session -------------------------------------------------------------------
 
