@@ -100,7 +100,7 @@ def _utc_seconds(dt: datetime) -> str:
         raise ValueError(f"Expected an aware datetime, got {_show(dt)}")
     if dt.tzinfo is not UTC:
         dt = _to_utc(dt)
-    # Unbound call: subclasses (pendulum) may override isoformat. Years are always 4 digits.
+    # Unbound call: subclasses (e.g. pendulum's) may override isoformat. Years are always 4 digits.
     return _isoformat(dt, "T", "seconds")[:19]
 
 
