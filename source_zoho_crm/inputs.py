@@ -130,9 +130,7 @@ def read_state_file(path: str | None) -> list[AirbyteStateMessage]:
 def _state_message(path: str, index: int, item: Any) -> AirbyteStateMessage:
     problem = f"State entry {index} in {path}"
     if not isinstance(item, Mapping):
-        raise ZohoStateError(
-            f"{problem} is {type(item).__name__}, not a state message like {_STATE_EXAMPLE}"
-        )
+        raise ZohoStateError(f"{problem} is {type(item).__name__}, not a state message like {_STATE_EXAMPLE}")
     try:
         message = AirbyteStateMessageSerializer.load(dict(item))
     except Exception:
