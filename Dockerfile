@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # The Zoho CRM source as an Airbyte connector image, for a self-hosted Airbyte:
-#   docker build -t airbyte/source-zoho-crm:0.1.0 .
-# then Settings > Sources > "+ New connector" > "Add a new Docker connector" with that repository and tag.
+#   docker build -t source-zoho-crm:dev .
+# then Settings > Sources > "+ New connector" > "Add a new Docker connector" with that repository and tag
+# (or push it to your own registry first). Never tag it airbyte/source-zoho-crm: that is Docker Hub's
+# official image, which an Airbyte that pulls images would fetch instead of this build.
 #
 # Airbyte's Python connector base image, 4.x: Python 3.11, user `airbyte` (uid 1000), UTC.
 # Pinned by digest, as Airbyte pins it in its connectors' metadata.yaml (connectorBuildOptions.baseImage).
@@ -16,7 +18,7 @@ RUN pip install --no-cache-dir -c constraints.txt . \
     && source-zoho-crm spec > /dev/null
 
 LABEL io.airbyte.name=airbyte/source-zoho-crm
-LABEL io.airbyte.version=0.1.0
+LABEL io.airbyte.version=1.0.0
 
 # The platform runs the connector as a non-root user.
 USER airbyte

@@ -14,6 +14,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
 from source_zoho_crm.datetimes import START_DATETIME_FORMS, parse_start_datetime
 
 __all__ = [
@@ -82,16 +85,18 @@ _MAX_SHOWN = 80
 _DIGITS = re.compile(r"\+?[0-9]{1,6}")
 
 
-class ConfigError(ValueError):
-    """An invalid config value; ``field`` is the config key, the message says what to do."""
+class ConfigError(AirbyteTracedException, ValueError):
+    """An invalid config value; ``field`` is the config key, the message says what to do.
+
+    A traced ``config_error``: wherever it escapes (check, discover, read), Airbyte shows the message.
+    """
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(internal_message=message, message=message, failure_type=FailureType.config_error)
         self.field = field
 
-    @property
-    def message(self) -> str:
-        return str(self.args[0])
+    def __str__(self) -> str:
+        return self.message or ""
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.field, self.message))

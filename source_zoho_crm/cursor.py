@@ -7,8 +7,9 @@ mid-module, so state is normalised to UTC and advanced page by page.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, MutableMapping
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
@@ -19,6 +20,27 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_zoho_crm.datetimes import parse_start_datetime, to_utc_iso
 from source_zoho_crm.errors import ZohoStateError
+
+# Zoho's clock and ours may differ a little; past this margin an instant is "in the future".
+FUTURE_MARGIN = timedelta(minutes=10)
+_logger = logging.getLogger("airbyte")
+
+
+def not_in_future(stream_name: str, what: str, value: datetime | None) -> datetime | None:
+    """`value`, or now when it lies in the future (with a warning): a future cursor would read nothing
+    on every sync, so it is never kept nor saved."""
+    now = datetime.now(timezone.utc)
+    if value is None or value <= now + FUTURE_MARGIN:
+        return value
+    _logger.warning(
+        "Stream '%s': %s %s is in the future; using now (%s) instead, so this and later syncs read "
+        "the changes from now on. Check the clock or the value, or reset the stream to read everything.",
+        stream_name,
+        what,
+        to_utc_iso(value),
+        to_utc_iso(now),
+    )
+    return now
 
 
 def cursor_from_state(
@@ -31,12 +53,13 @@ def cursor_from_state(
     if value in (None, ""):
         return None
     try:
-        return parse_start_datetime(str(value))
+        parsed = parse_start_datetime(str(value))
     except ValueError:
         raise ZohoStateError(
             f"The state of stream '{stream_name}' has {cursor_field}={str(value)[:40]!r}, which is not a "
             "datetime. Fix the state (e.g. 2025-03-04T11:59:00Z) or reset the stream."
         ) from None
+    return not_in_future(stream_name, f"the state's {cursor_field}", parsed)
 
 
 class ModuleCursor(Cursor):
@@ -55,7 +78,8 @@ class ModuleCursor(Cursor):
         self._stream_name = stream_name
         self._cursor_field = cursor_field
         self._start = start
-        self._newest = start
+        # A future start_datetime reads nothing now, but what is saved is never past now.
+        self._newest = not_in_future(stream_name, "the start", start)
         self._checkpoint_every_page = checkpoint_every_page
         self._state_manager = state_manager
         self._message_repository = message_repository
@@ -77,7 +101,7 @@ class ModuleCursor(Cursor):
     def advance(self, newest_on_page: datetime | None) -> None:
         """A page was emitted; checkpoint when pages come in cursor order."""
         if newest_on_page is not None and (self._newest is None or newest_on_page > self._newest):
-            self._newest = newest_on_page
+            self._newest = not_in_future(self._stream_name, "a record's cursor value", newest_on_page)
         if self._checkpoint_every_page:
             self._emit()
 

@@ -23,10 +23,11 @@ UTC = timezone.utc
 
 # Shape of a Zoho record datetime. `datetime.fromisoformat` alone is far too lenient on
 # Python 3.11+ (it takes basic format, week dates, any separator, "00.Z", hour-only
-# offsets...), so the regex decides what is accepted and fromisoformat does the parsing.
+# offsets...), so the regex decides what is accepted and fromisoformat does the parsing,
+# on the canonical form Python 3.10 also reads (6 fraction digits, "+HH:MM").
 _ZOHO_DATETIME = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?"
-    r"(?:Z|[+-][0-9]{2}:?[0-5][0-9])"
+    r"(?P<base>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.(?P<fraction>[0-9]{1,6}))?"
+    r"(?P<tz>Z|[+-][0-9]{2}:?[0-5][0-9])"
 )
 _fromisoformat = datetime.fromisoformat
 _isoformat = datetime.isoformat
@@ -74,8 +75,17 @@ def parse_zoho_datetime(value: str) -> datetime:
             and value[7] == "-"
             and value[13] == ":"
             and value[16] == ":"
-        ) or _zoho_fullmatch(value) is not None:
+        ):
             return _fromisoformat(value).astimezone(UTC)
+        match = _zoho_fullmatch(value)
+        if match is not None:
+            base, fraction, tz = match.group("base", "fraction", "tz")
+            if tz == "Z":
+                tz = "+00:00"
+            elif len(tz) == 5:
+                tz = f"{tz[:3]}:{tz[3:]}"
+            text = f"{base}.{fraction.ljust(6, '0')}{tz}" if fraction else base + tz
+            return _fromisoformat(text).astimezone(UTC)
     except (ValueError, TypeError, OverflowError):
         pass
     raise ValueError(
@@ -100,7 +110,7 @@ def _utc_seconds(dt: datetime) -> str:
         raise ValueError(f"Expected an aware datetime, got {_show(dt)}")
     if dt.tzinfo is not UTC:
         dt = _to_utc(dt)
-    # Unbound call: subclasses (pendulum) may override isoformat. Years are always 4 digits.
+    # Unbound call: subclasses (e.g. pendulum's) may override isoformat. Years are always 4 digits.
     return _isoformat(dt, "T", "seconds")[:19]
 
 

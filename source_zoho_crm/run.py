@@ -17,7 +17,9 @@ from airbyte_cdk.models import (
     TraceType,
     Type,
 )
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_zoho_crm.inputs import prepare_config
 from source_zoho_crm.source import SourceZohoCrm
 from source_zoho_crm.token_store import keep_tokens_between_runs
 
@@ -36,10 +38,34 @@ def _source(args: list[str]) -> SourceZohoCrm:
     )
 
 
+def _config_problem(args: list[str]) -> AirbyteTracedException | None:
+    """A malformed config, named (the CDK meets it in `configure()`, outside `check`'s error handling)."""
+    config_path = AirbyteEntrypoint.extract_config(args)
+    try:
+        prepare_config(SourceZohoCrm.read_config(config_path))
+    except AirbyteTracedException as error:
+        return error
+    return None
+
+
+def _print(message: AirbyteMessage) -> None:
+    print(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode())
+
+
 def run() -> None:
     args = sys.argv[1:]
+    if args[:1] == ["check"]:
+        # The protocol's answer to `check` on a bad config is a FAILED connection status, not a crash.
+        problem = _config_problem(args)
+        status = problem.as_connection_status_message() if problem is not None else None
+        if status is not None:
+            _print(status)
+            sys.exit(0)
     try:
         source = _source(args)
+    except AirbyteTracedException as error:  # a bad config or state file, named
+        _print(error.as_airbyte_message())
+        sys.exit(1)
     except Exception as error:  # a trace message, not a stack trace on stdout
         trace = AirbyteMessage(
             type=Type.TRACE,
@@ -52,7 +78,7 @@ def run() -> None:
                 ),
             ),
         )
-        print(orjson.dumps(AirbyteMessageSerializer.dump(trace)).decode())
+        _print(trace)
         sys.exit(1)
     launch(source, args)
     # Everything is written and every stream is done: end now instead of spending a few hundred

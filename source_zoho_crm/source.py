@@ -27,6 +27,7 @@ from source_zoho_crm.auth import shared_token_provider
 from source_zoho_crm.cdk_adapter import ConcurrentEngine
 from source_zoho_crm.config import ConfigError, concurrency_for_edition, parse_config
 from source_zoho_crm.errors import ZohoAccessError, ZohoError
+from source_zoho_crm.inputs import prepare_config, read_config_file, read_state_file
 from source_zoho_crm.metadata import ZohoMetadata
 from source_zoho_crm.settings import DEFAULT_MAX_CONCURRENT, SCOPE_MISMATCH_CODE
 from source_zoho_crm.streams import ZohoSession, build_streams
@@ -52,6 +53,17 @@ class SourceZohoCrm(ConcurrentDeclarativeSource):
     ) -> None:
         super().__init__(catalog=catalog, config=config, state=state, source_config=load_manifest(), **kwargs)
         self._zoho_config: Mapping[str, Any] = dict(config or {})
+
+    # ---- inputs: the connector's parser runs before the CDK's spec check (see inputs.py) ------
+
+    def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
+        return prepare_config(super().configure(config, temp_dir))
+
+    read_config = staticmethod(read_config_file)  # type: ignore[assignment]
+
+    @classmethod
+    def read_state(cls, state_path: str) -> list[AirbyteStateMessage]:
+        return read_state_file(state_path)
 
     # ---- shared session -------------------------------------------------------------------
 

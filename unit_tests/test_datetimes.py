@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-import pendulum
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -123,8 +122,15 @@ def test_if_modified_since_header(dt: datetime, expected: str) -> None:
     assert if_modified_since_header(dt) == expected
 
 
-def test_formatters_accept_pendulum_datetimes() -> None:
-    dt = pendulum.datetime(2025, 3, 4, 17, 29, 0, 123, tz="Asia/Kolkata")
+class _CustomIso(datetime):
+    """A datetime subclass with its own isoformat, as pendulum's or arrow's are."""
+
+    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
+        return "not the ISO format"
+
+
+def test_formatters_accept_datetime_subclasses() -> None:
+    dt = _CustomIso(2025, 3, 4, 17, 29, 0, 123, tzinfo=timezone(timedelta(hours=5, minutes=30)))
     assert to_utc_iso(dt) == "2025-03-04T11:59:00Z"
     assert if_modified_since_header(dt) == "2025-03-04T11:59:00+00:00"
 

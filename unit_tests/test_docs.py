@@ -61,6 +61,13 @@ MESSAGE_FRAGMENTS: tuple[str, ...] = (
     "is not a boolean; use true or false",
     "The config must be a JSON object, got ",
     "Could not start the Zoho CRM source: ",
+    # inputs.py and cursor.py
+    "must hold a JSON object such as ",
+    "must hold a JSON list of per-stream state messages, e.g. ",
+    "holds a legacy state object (keys: ",
+    "is not an Airbyte state message",
+    "this connector keeps per-stream state",
+    "is in the future; using now (",
     # auth.py
     "Zoho says the refresh token is invalid or revoked (invalid_code)",
     "refresh token is invalid or revoked",
