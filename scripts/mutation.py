@@ -1,0 +1,278 @@
+"""Mutation testing of the connector's core files (not part of CI; a few minutes per file).
+
+Run:  bash scripts/mutation.sh                      # every core file
+      bash scripts/mutation.sh auth cursor          # some of them (names from CORE below)
+      bash scripts/mutation.sh --keep auth          # keep the workspace to inspect the mutants
+
+scripts/mutation.sh installs the `mutation` extra (mutmut, pinned) with constraints.txt, then runs this.
+For each core file, mutmut (default operators) mutates only that file in a throw-away copy of the
+project and runs, per mutant, only the tests of that file's test modules that reach the mutated
+function. The report gives, per file: mutants, killed (a timeout counts as killed), survivors, and the
+survivors left out because they change nothing observable (each with its reason, from LEFT_OUT below),
+then killed % = killed / (mutants - left out). A survivor not in LEFT_OUT is a blind spot: write a
+behaviour test for it, or (only if it truly changes nothing a user or Zoho could see) add it to LEFT_OUT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_PERCENT = 90.0
+
+
+@dataclass(frozen=True)
+class Core:
+    """A core file, the test modules that cover it, and (optionally) the only functions counted."""
+
+    path: str
+    tests: tuple[str, ...]
+    functions: tuple[str, ...] = ()
+
+
+CORE: dict[str, Core] = {
+    "module_reader": Core("source_zoho_crm/module_reader.py", ("unit_tests/test_module_reader.py",)),
+    "cursor": Core(
+        "source_zoho_crm/cursor.py", ("unit_tests/test_cursor.py", "unit_tests/test_module_reader.py")
+    ),
+    "deleted_records": Core("source_zoho_crm/deleted_records.py", ("unit_tests/test_deleted_records.py",)),
+    "auth": Core(
+        "source_zoho_crm/auth.py",
+        ("unit_tests/test_auth.py", "unit_tests/test_auth_refresh.py", "unit_tests/test_api_client.py"),
+    ),
+    "token_errors": Core("source_zoho_crm/token_errors.py", ("unit_tests/test_token_errors.py",)),
+    "token_store": Core("source_zoho_crm/token_store.py", ("unit_tests/test_token_store.py",)),
+    # Only the tombstone (deleted records) code of module_stream.py.
+    "module_stream": Core(
+        "source_zoho_crm/module_stream.py",
+        ("unit_tests/test_deleted_records.py",),
+        ("_tombstone", "_deleted"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """Survivors of `function` whose mutated lines contain `needle`: they change nothing observable."""
+
+    file: str
+    function: str
+    needle: str
+    reason: str
+
+
+_AUTH = "source_zoho_crm/auth.py"
+_NEVER_READ = "the token is None here, so token() refreshes before it ever reads _refresh_at"
+_INFO_LOG = "text of an info log line (no decision depends on it)"
+
+# Each entry names one function and a fragment of the mutated line; keep the reason honest.
+LEFT_OUT: tuple[LeftOut, ...] = (
+    LeftOut(_AUTH, "ZohoTokenProvider.__init__", "self._refresh_at =", _NEVER_READ),
+    LeftOut(_AUTH, "ZohoTokenProvider.invalidate", "self._refresh_at =", _NEVER_READ),
+    LeftOut(
+        _AUTH,
+        "ZohoTokenProvider.invalidate",
+        'self._token = ""',
+        "'' instead of None: token() still refreshes, as _refresh_at is 0.0 and clocks are past it",
+    ),
+    LeftOut(
+        _AUTH,
+        "ZohoTokenProvider._adopt",
+        "+1.0 if",
+        _INF_LAST := (
+            "a kept token of unknown expiry still sorts before any usable finite one (those expire after "
+            "the epoch's 120th second)"
+        ),
+    ),
+    LeftOut(_AUTH, "ZohoTokenProvider._adopt", "-2.0 if", _INF_LAST),
+    LeftOut(_AUTH, "ZohoTokenProvider._adopt", "logger.info(", _INFO_LOG),
+    LeftOut(_AUTH, "ZohoTokenProvider._took", "logger.info(", _INFO_LOG),
+    LeftOut(
+        _AUTH,
+        "ZohoTokenProvider._refresh_locked",
+        'last_problem = "',
+        _OVERWRITTEN := ("the initial last_problem is overwritten by every attempt before it is read"),
+    ),
+    LeftOut(_AUTH, "ZohoTokenProvider._refresh_locked", "last_problem = None", _OVERWRITTEN),
+    LeftOut(
+        _AUTH,
+        "ZohoTokenProvider._refresh_locked",
+        "_message(problem, None)",
+        "only transient problems reach this line, and their messages do not use the config",
+    ),
+    LeftOut(
+        _AUTH,
+        "ZohoTokenProvider._refresh_locked",
+        "timeout=(1",
+        _TIMEOUT := (
+            "the timeout's exact seconds (tuning; the test that a timeout is set kills its removal)"
+        ),
+    ),
+    LeftOut(_AUTH, "ZohoTokenProvider._refresh_locked", ", 61)", _TIMEOUT),
+    LeftOut(_AUTH, "_json_or_none", "or True", "orjson.loads(b'') raises JSONDecodeError, caught into None"),
+    LeftOut(
+        _AUTH,
+        "shared_token_provider",
+        '"XX\\nXX".join',
+        "another separator: the key stays one per credentials",
+    ),
+)
+
+
+@dataclass
+class FileResult:
+    core: Core
+    killed: list[str] = field(default_factory=list)
+    survived: list[tuple[str, str]] = field(default_factory=list)
+    left_out: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def mutants(self) -> int:
+        return len(self.killed) + len(self.survived) + len(self.left_out)
+
+    @property
+    def percent(self) -> float:
+        counted = len(self.killed) + len(self.survived)
+        return 100.0 * len(self.killed) / counted if counted else 100.0
+
+
+def _workspace(core: Core) -> Path:
+    """A copy of the project with a mutmut config for this one file (mutmut writes mutants/ in cwd)."""
+    work = Path(tempfile.mkdtemp(prefix="zoho-mutation-"))
+    for name in ("source_zoho_crm", "zoho_crm_emulator", "unit_tests"):
+        shutil.copytree(ROOT / name, work / name, ignore=shutil.ignore_patterns("__pycache__"))
+    lines = ["[mutmut]", "source_paths=source_zoho_crm", f"only_mutate={core.path}", "also_copy="]
+    lines += ["    unit_tests", "    zoho_crm_emulator", "pytest_add_cli_args_test_selection="]
+    lines += [f"    {test}" for test in core.tests if (ROOT / test).exists()]
+    lines += ["pytest_add_cli_args=", "    -p", "    no:cacheprovider", "    -q"]
+    (work / "setup.cfg").write_text("\n".join(lines) + "\n")
+    return work
+
+
+def _functions(source: str) -> dict[str, str]:
+    tree = ast.parse(source)
+    return {
+        node.name: ast.get_source_segment(source, node) or ""
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name
+    }
+
+
+def _diff(functions: dict[str, str], mutant: str) -> str:
+    """The mutated lines of one mutant, as `-old / +new`."""
+    local = mutant.rsplit(".", 1)[1]
+    original = functions.get(local.rsplit("__mutmut_", 1)[0] + "__mutmut_orig", "")
+    changed = difflib.unified_diff(original.splitlines(), functions.get(local, "").splitlines(), n=0)
+    return "\n".join(
+        line[0] + " " + line[1:].strip()
+        for line in changed
+        if line[:1] in "+-" and not line.startswith(("+++", "---")) and not line[1:].startswith("def ")
+    )
+
+
+def _function_of(mutant: str) -> str:
+    """`source_zoho_crm.auth.xǁZohoTokenProviderǁtoken__mutmut_3` -> `ZohoTokenProvider.token`."""
+    local = mutant.rsplit(".", 1)[1].rsplit("__mutmut_", 1)[0]
+    return local[1:].replace("ǁ", ".").strip(".") if local.startswith("xǁ") else local[2:]
+
+
+def _left_out_reason(core: Core, function: str, diff: str) -> str | None:
+    added = "\n".join(line for line in diff.splitlines() if line.startswith("+"))
+    for entry in LEFT_OUT:
+        if entry.file == core.path and entry.function == function and entry.needle in added:
+            return entry.reason
+    return None
+
+
+def run_file(core: Core, max_children: int, keep: bool) -> FileResult:
+    work = _workspace(core)
+    mutmut = Path(sys.executable).parent / "mutmut"
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    try:
+        run = subprocess.run(
+            [str(mutmut), "run", "--max-children", str(max_children)],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        meta_path = work / "mutants" / (core.path + ".meta")
+        if not meta_path.exists():
+            output = (run.stdout + run.stderr)[-3000:]
+            sys.exit(f"mutmut failed on {core.path} (exit {run.returncode}):\n{output}")
+        exit_codes: dict[str, int | None] = json.loads(meta_path.read_text())["exit_code_by_key"]
+        functions = _functions((work / "mutants" / core.path).read_text())
+    finally:
+        if keep:
+            print(f"workspace kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    result = FileResult(core)
+    for mutant, code in sorted(exit_codes.items()):
+        function = _function_of(mutant)
+        if core.functions and not any(part in function for part in core.functions):
+            continue
+        # mutmut: 1 = a test failed (killed), negative = timed out (killed), 0 = survived,
+        # 33 = no test reaches the function (survived), None = not run.
+        if code is not None and code != 0 and code != 33:
+            result.killed.append(mutant)
+            continue
+        diff = _diff(functions, mutant)
+        reason = _left_out_reason(core, function, diff)
+        if reason:
+            result.left_out.append((function, diff, reason))
+        else:
+            result.survived.append((function, diff))
+    return result
+
+
+def report(result: FileResult) -> None:
+    core = result.core
+    scope = f" (only {', '.join(core.functions)}*)" if core.functions else ""
+    print(f"\n== {core.path}{scope}")
+    print(
+        f"   mutants {result.mutants}, killed {len(result.killed)}, survived {len(result.survived)}, "
+        f"left out {len(result.left_out)}: killed {result.percent:.1f}%"
+    )
+    for function, diff, reason in result.left_out:
+        print(f"   left out  {function}: {reason}\n{_indent(diff)}")
+    for function, diff in result.survived:
+        print(f"   SURVIVED  {function}\n{_indent(diff)}")
+
+
+def _indent(diff: str) -> str:
+    return "\n".join(f"             {line}" for line in diff.splitlines())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="*", help=f"core files (default: all): {', '.join(CORE)}")
+    parser.add_argument("--max-children", type=int, default=2, help="mutants tested in parallel")
+    parser.add_argument("--keep", action="store_true", help="keep the workspace (mutants/) to inspect")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.files if name not in CORE]
+    if unknown:
+        parser.error(f"unknown core file(s) {', '.join(unknown)}; choose from {', '.join(CORE)}")
+    results = [run_file(CORE[name], args.max_children, args.keep) for name in (args.files or CORE)]
+    for result in results:
+        report(result)
+    print("\nSummary (killed % of mutants not left out):")
+    for result in results:
+        mark = "ok" if result.percent >= TARGET_PERCENT else f"below {TARGET_PERCENT:.0f}%"
+        print(f"   {result.core.path:40} {result.mutants:4} mutants  {result.percent:5.1f}%  {mark}")
+    return 0 if all(result.percent >= TARGET_PERCENT for result in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
