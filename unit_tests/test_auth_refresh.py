@@ -6,6 +6,7 @@ Written where mutation testing (scripts/mutation.py) found the suite blind in au
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import pytest
@@ -154,6 +155,7 @@ def test_the_kept_token_valid_longest_is_reused(config: Any, requests_mock: Any)
     clock = Clock()
     store = ListStore(
         [
+            StoredToken("unknown expiry", math.inf),
             StoredToken("short", clock.now + 1000),
             StoredToken("long", clock.now + 3000),
             StoredToken("medium", clock.now + 2000),

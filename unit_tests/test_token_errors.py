@@ -71,3 +71,27 @@ def test_named_puts_the_code_zoho_sent() -> None:
     same = classify_token_error(200, {"error": "invalid_client"})
     assert same.named("wrong client (invalid_client): check") == "wrong client (invalid_client): check"
     assert classify_token_error(503, None).shown == "HTTP 503"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "code"),
+    [
+        (200, {"error": "  invalid_code \n"}, TokenErrorKind.BAD_GRANT, "invalid_code"),
+        (200, {"error": "Access   Denied"}, TokenErrorKind.THROTTLED, "Access Denied"),  # code alone
+        (200, {"error": "ACCESS DENIED"}, TokenErrorKind.THROTTLED, "ACCESS DENIED"),
+        (500, {"error": "internal_error"}, TokenErrorKind.SERVER, "internal_error"),
+        (500, {}, TokenErrorKind.SERVER, ""),
+        (400, {"error": "unsupported_grant_type"}, TokenErrorKind.OTHER, "unsupported_grant_type"),
+    ],
+)
+def test_the_code_and_status_zoho_sent_are_kept(
+    status: int, body: Any, kind: TokenErrorKind, code: str
+) -> None:
+    problem = classify_token_error(status, body)
+    assert (problem.kind, problem.code, problem.status) == (kind, code, status)
+    assert problem.shown == (code or f"HTTP {status}")
+
+
+def test_named_puts_the_grant_code_zoho_sent() -> None:
+    problem = classify_token_error(200, {"error": "invalid_grant"})
+    assert problem.named("bad token (invalid_code): renew") == "bad token (invalid_grant): renew"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -208,3 +209,83 @@ def test_cache_directory_choice(tmp_path: Path) -> None:
 def test_kept_tokens_of_unknown_expiry_are_never_refreshed_on_time(grants: Any) -> None:
     assert StoredToken("x", math.inf).expires_at == math.inf
     assert provider(raw_config(access_token="given"), None, NOW + 10**9).token() == "given"
+
+
+# ---- what mutation testing found unchecked ------------------------------------------------------------
+
+
+def test_the_cache_directory_is_made_with_its_parents(tmp_path: Path, grants: Any) -> None:
+    provider(raw_config(), tmp_path / "xdg" / "source-zoho-crm", NOW).token()
+    assert provider(raw_config(), tmp_path / "xdg" / "source-zoho-crm", NOW).token() == "tok-1"
+    assert grants.call_count == 1
+
+
+def test_a_failed_cache_write_leaves_no_temporary_file(tmp_path: Path, grants: Any) -> None:
+    cache_for(tmp_path).path.mkdir()  # os.replace onto a directory fails
+    assert provider(raw_config(), tmp_path, NOW).token() == "tok-1"
+    assert [path.name for path in tmp_path.iterdir()] == [cache_for(tmp_path).path.name]
+
+
+def test_a_cache_of_another_user_is_not_trusted(
+    tmp_path: Path, grants: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache_for(tmp_path).save(StoredToken("planted", NOW + 3600))
+    me = token_store.os.getuid()
+    monkeypatch.setattr(token_store.os, "getuid", lambda: me + 1)
+    with caplog.at_level("WARNING", logger="airbyte"):
+        assert provider(raw_config(), tmp_path, NOW).token() == "tok-1"
+    path = cache_for(tmp_path).path
+    assert caplog.messages[0] == f"Ignoring the token cache {path}: it is not private to this user."
+
+
+@pytest.mark.parametrize(
+    "body", [{"access_token": "", "expires_at": NOW + 3600}, {"access_token": "x", "expires_at": "inf"}]
+)
+def test_a_cached_token_without_text_or_expiry_is_ignored(tmp_path: Path, grants: Any, body: Any) -> None:
+    path = cache_for(tmp_path).path
+    path.write_text(json.dumps(body))
+    path.chmod(0o600)
+    assert provider(raw_config(), tmp_path, NOW).token() == "tok-1"
+
+
+@pytest.mark.parametrize(
+    "expiry",
+    ["2027-01-01T00:00:00Z", "2027-01-01T00:00:00", "2027-01-01T02:00:00+02:00", " 2027-01-01T00:00:00Z "],
+)
+def test_the_platforms_token_expiry_is_read_in_utc(expiry: str, grants: Any) -> None:
+    end = 1_798_761_600.0  # 2027-01-01T00:00:00Z
+    raw = raw_config(access_token="given", **{EXPIRY_KEY: expiry})
+    assert provider(raw, None, end - 121).token() == "given"
+    assert provider(raw, None, end - 120).token() == "tok-1"
+
+
+def test_the_default_cache_directory_is_under_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert cache_directory({}) == tmp_path / ".cache" / "source-zoho-crm"
+
+
+def test_kept_tokens_also_keep_the_api_domain_and_expiry(
+    tmp_path: Path, grants: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared provider of the run saves its token; the next process reuses it with its domain."""
+    monkeypatch.setenv("ZOHO_CRM_TOKEN_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("WORKER_JOB_ID", raising=False)
+    keep_tokens_between_runs(raw_config())
+    before = time.time()
+    shared_token_provider(parse_config(raw_config())).token()
+    [stored] = cache_for(tmp_path).load()
+    assert stored.api_domain == "https://www.zohoapis.eu"
+    assert before + 3600 <= stored.expires_at <= time.time() + 3600
+    second = ZohoTokenProvider(
+        parse_config(raw_config()), store=token_store.store_for(parse_config(raw_config()))
+    )
+    assert second.token() == "tok-1"
+    assert second.api_domain == "https://www.zohoapis.eu"
+    assert grants.call_count == 1
+
+
+def test_with_a_store_the_configs_access_token_is_the_stores_business(tmp_path: Path, grants: Any) -> None:
+    cache_for(tmp_path).save(StoredToken("kept", NOW + 3600))
+    config = parse_config(raw_config(access_token="by-hand"))
+    store = RunTokenStore(raw_config(), cache_for(tmp_path), on_platform=False)
+    assert ZohoTokenProvider(config, clock=lambda: NOW, store=store).token() == "kept"
