@@ -55,6 +55,10 @@ def test_the_audit_stream_keeps_what_zoho_lists_and_warns(
     assert "lists only 2,000" in caplog.text
 
 
-def test_tombstone_follows_airbytes_cdc_convention() -> None:
+def test_tombstone_carries_the_key_and_the_cursor_at_the_deletion_time() -> None:
     entry = {"id": "1", "deleted_time": "2025-01-01T00:00:00+05:30", "display_name": "x"}
-    assert tombstone(entry) == {"id": "1", "_ab_cdc_deleted_at": "2025-01-01T00:00:00+05:30"}
+    assert tombstone(entry, "Modified_Time") == {
+        "id": "1",
+        "_ab_cdc_deleted_at": "2025-01-01T00:00:00+05:30",
+        "Modified_Time": "2025-01-01T00:00:00+05:30",
+    }

@@ -101,8 +101,8 @@ MESSAGE_FRAGMENTS: tuple[str, ...] = (
     "Skipping a field without an api_name (data_type ",
     "Field metadata is not an object (",
     # module_reader.py
-    "Zoho's page tokens cannot page past them.",
-    "records and no sortable cursor field, so Zoho's page tokens cannot reach the rest of it.",
+    "the read stopped rather than risk missing some.",
+    "so Zoho's page tokens cannot reach the rest of it.",
     "has more records but sent no next_page_token.",
     # deleted_records.py
     "More than 2,000 records of ",
