@@ -12,7 +12,7 @@ only where nothing else can page (a full refresh, a second holding more than a p
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -129,7 +129,10 @@ class ModuleReader:
                 return
             if since is not None and newest <= since:
                 # A whole page in one second: first pages cannot move past it.
-                newest = yield from self._dense_second(params, sent, since, start, emitted, exclude)
+                past = yield from self._dense_second(params, sent, since, start, emitted, exclude)
+                if past is None:  # nothing after that second: the module is read
+                    return
+                newest = past
             since = newest
             _forget_before(emitted, since - ONE_SECOND if since else None)
 
@@ -141,11 +144,12 @@ class ModuleReader:
         start: datetime | None,
         emitted: dict[tuple[str, Any], datetime],
         exclude: frozenset[str],
-    ) -> Iterator[Page]:
+    ) -> Generator[Page, None, datetime | None]:
         """More than a page of records share `second`: follow page tokens until past it, and repeat
         until a pass finds nothing new (a position-based token skips records when others move).
-        Pages here checkpoint only `second` itself, so an interrupted sync re-reads the second."""
-        newest = second
+        Pages here checkpoint only `second` itself, so an interrupted sync re-reads the second.
+        Returns the newest instant past `second`, or None when nothing follows it."""
+        newest: datetime | None = None
         for _ in range(MAX_DENSE_PASSES):
             found_new = False
             for response in self._chain_responses(params, sent):
@@ -156,7 +160,7 @@ class ModuleReader:
                 yield page
                 later = [i for i in instants if i is not None and i > second]
                 if later:
-                    newest = max(newest, max(later))
+                    newest = max(newest or second, max(later))
                     break
             if not found_new:
                 return newest

@@ -129,6 +129,20 @@ def test_more_than_a_page_in_one_second_with_position_tokens_and_deletions(
     assert all(p.newest <= dense_second for p in pages[1:-2])
 
 
+@pytest.mark.parametrize("token_mode,ims", MODES)
+def test_a_module_whose_records_all_share_one_second(
+    client: Any, requests_mock: Any, token_mode: str, ims: str
+) -> None:
+    module = FakeModule(tokens=token_mode, ims=ims)
+    module.add(450, 7)
+    module.install(requests_mock, API)
+    pages, _ = read(client, start=BASE)
+    ids = [r["id"] for p in pages for r in p.records]
+    assert sorted(ids) == sorted(module.records)
+    # A first page, one more showing no progress, then two passes of the 3-page chain.
+    assert module.list_calls == 2 + 3 + 3
+
+
 def test_a_server_that_ignores_if_modified_since_is_read_in_id_order(client: Any, requests_mock: Any) -> None:
     module = FakeModule(ims="ignored")
     module.add(250, 1)
