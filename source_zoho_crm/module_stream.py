@@ -102,12 +102,14 @@ class ModulePartition(Partition):
         assert self._client is not None
         name, module = self._spec.stream_name, self._spec.api_name
         newest = since
+        first = True
         try:
             for page in deleted_pages(self._client, module, since):
-                if page.server_time is not None and newest == since:
+                if first and page.server_time is not None:
                     self._warn_if_past_retention(since, page.server_time)
                     # Every deletion before Zoho's answer is in it: the next sync starts there.
                     newest = max(newest, page.server_time - timedelta(seconds=1))
+                first = False
                 for entry in page.entries:
                     yield Record(data=tombstone(entry, self._cursor_field), stream_name=name)
                 if page.newest is not None and page.newest > newest:
