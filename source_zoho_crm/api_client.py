@@ -12,7 +12,9 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -45,6 +47,16 @@ class ZohoResponse:
 
     status: int
     body: Mapping[str, Any] | None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def date(self) -> datetime | None:
+        """Zoho's clock: the HTTP `Date` header (whole seconds, UTC), or None when absent or unreadable."""
+        value = self.headers.get("Date")
+        try:
+            return parsedate_to_datetime(value) if value else None
+        except (TypeError, ValueError):
+            return None
 
     @property
     def data(self) -> list[dict[str, Any]]:
@@ -204,14 +216,15 @@ class ZohoApiClient:
     def _interpret(self, response: requests.Response, what: str, described: str) -> ZohoResponse | None:
         status = response.status_code
         if status in EMPTY_STATUSES:
-            return ZohoResponse(status, None)
+            return ZohoResponse(status, None, response.headers)
         body = _parse(response.content)
         if status == 200:
             if not isinstance(body, Mapping):
                 raise _Transient(messages.UNREADABLE_BODY)
-            return ZohoResponse(status, body)
-        code = str(body.get("code", "")) if isinstance(body, Mapping) else ""
-        message = str(body.get("message", "")) if isinstance(body, Mapping) else ""
+            return ZohoResponse(status, body, response.headers)
+        error = _error_of(body)
+        code = str(error.get("code", ""))
+        message = str(error.get("message", ""))
         if status == 429 or status >= 500:
             raise _Transient(f"HTTP {status} {code}".strip(), _retry_after(response))
         if status == 401 and code in TOKEN_REJECTED_CODES:
@@ -248,6 +261,17 @@ def _parse(content: bytes) -> Any:
         return orjson.loads(content)
     except orjson.JSONDecodeError:
         return None
+
+
+def _error_of(body: Any) -> Mapping[str, Any]:
+    """Zoho's error object: the body itself, or wrapped as `{"data": [{"code": ..., "status": "error"}]}`."""
+    if not isinstance(body, Mapping):
+        return {}
+    if "code" not in body and isinstance(body.get("data"), list) and body["data"]:
+        first = body["data"][0]
+        if isinstance(first, Mapping):
+            return first
+    return body
 
 
 def _retry_after(response: requests.Response) -> float | None:

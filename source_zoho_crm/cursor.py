@@ -80,6 +80,7 @@ class ModuleCursor(Cursor):
         self._start = start
         # A future start_datetime reads nothing now, but what is saved is never past now.
         self._newest = not_in_future(stream_name, "the start", start)
+        self._safe = self._newest  # the newest value a checkpoint may hold before the stream ends
         self._checkpoint_every_page = checkpoint_every_page
         self._state_manager = state_manager
         self._message_repository = message_repository
@@ -98,21 +99,27 @@ class ModuleCursor(Cursor):
             state[self._cursor_field] = to_utc_iso(self._newest)
         return state
 
-    def advance(self, newest_on_page: datetime | None) -> None:
-        """A page was emitted; checkpoint when pages come in cursor order."""
+    def advance(self, newest_on_page: datetime | None, checkpoint: bool | None = None) -> None:
+        """A page was emitted; checkpoint when its pages come in cursor order (`checkpoint`, else the
+        stream's default). A page that may not checkpoint still moves the value stored at the end."""
         if newest_on_page is not None and (self._newest is None or newest_on_page > self._newest):
             self._newest = not_in_future(self._stream_name, "a record's cursor value", newest_on_page)
-        if self._checkpoint_every_page:
+        if self._checkpoint_every_page if checkpoint is None else checkpoint:
+            self._safe = self._newest
             self._emit()
 
-    def set_extra_state(self, key: str, value: Any) -> None:
-        """Other cursors kept in the same stream state (e.g. the deleted-records cursor)."""
+    def set_extra_state(self, key: str, value: Any, checkpoint: bool = False) -> None:
+        """Other cursors kept in the same stream state (e.g. the deleted-records cursor); `checkpoint`
+        emits them at once, with the cursor value last checkpointed."""
         self._extra_state[key] = value
+        if checkpoint:
+            self._emit()
 
     def observe(self, record: Record) -> None:
         """Nothing to do per record: the reader hands over each page's newest value."""
 
     def close_partition(self, partition: Partition) -> None:
+        self._safe = self._newest
         self._emit()
 
     def ensure_at_least_one_state_emitted(self) -> None:
@@ -126,7 +133,9 @@ class ModuleCursor(Cursor):
         return True
 
     def _emit(self, force: bool = False) -> None:
-        state = dict(self.state)
+        state: dict[str, Any] = dict(self._extra_state)
+        if self._safe is not None:
+            state[self._cursor_field] = to_utc_iso(self._safe)
         if not force and state == self._emitted:
             return
         self._emitted = state

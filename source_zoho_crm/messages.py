@@ -53,12 +53,12 @@ MODULE_FIELDS_LEFT_OUT = "Fields of module {module} left out: {message}"
 MODULE_DELETIONS_LEFT_OUT = "Deleted records of {module} left out: {message}"
 
 # ---- module_reader.py ------------------------------------------------------------------------------
-TOO_MANY_IN_ONE_SECOND = (
-    "More than {limit:,} records of module {module} share {cursor} {instant}; "
-    "Zoho's page tokens cannot page past them."
+DENSE_SECOND_KEPT_MOVING = (
+    "Records of {what} kept moving while more than {page_size} of them shared {cursor} {instant}; "
+    "the read stopped rather than risk missing some. Retry the sync."
 )
 NO_SORTABLE_CURSOR = (
-    "Module {module} has more than {limit:,} records and no sortable cursor field, "
+    "Module {module} has more than {limit:,} records and no {cursor}, "
     "so Zoho's page tokens cannot reach the rest of it."
 )
 NO_NEXT_PAGE_TOKEN = "Zoho said module {module} has more records but sent no next_page_token."

@@ -27,10 +27,10 @@ from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.cursor import cursor_from_state
 from source_zoho_crm.datetimes import to_utc_iso
 from source_zoho_crm.deleted_records import read_deleted
-from source_zoho_crm.errors import ZohoAccessError, ZohoInvalidModuleError
+from source_zoho_crm.errors import ZohoAccessError, ZohoError, ZohoInvalidModuleError
 from source_zoho_crm.metadata import ZohoMetadata
 from source_zoho_crm.module_stream import SinglePartition
-from source_zoho_crm.settings import API_VERSION_PATH, USERS_PAGE_SIZE, USERS_TYPE
+from source_zoho_crm.settings import API_VERSION_PATH, DELETED_REFUSED_CODES, USERS_PAGE_SIZE, USERS_TYPE
 
 logger = logging.getLogger("airbyte")
 
@@ -246,7 +246,9 @@ def deleted_records_stream(
                         yield {**entry, "module": api_name}
                     if newest_on_page is not None and (newest is None or newest_on_page > newest):
                         newest = newest_on_page
-            except (ZohoAccessError, ZohoInvalidModuleError) as denied:
+            except ZohoError as denied:
+                if not _refused(denied):
+                    raise
                 logger.warning(
                     messages.MODULE_DELETIONS_LEFT_OUT.format(module=api_name, message=denied.message)
                 )
@@ -263,3 +265,8 @@ def deleted_records_stream(
         cursor=cursor,
         cursor_field="deleted_time",
     )
+
+
+def _refused(error: ZohoError) -> bool:
+    """A module whose deleted log this token may not read (wrapped 400 AUTHORIZATION_FAILED included)."""
+    return isinstance(error, (ZohoAccessError, ZohoInvalidModuleError)) or error.code in DELETED_REFUSED_CODES

@@ -1,51 +1,61 @@
-"""Reads every record and every field of one module, page by page.
+"""Reads every record and every field of one module, page by page, losing none whatever Zoho's
+page tokens and If-Modified-Since turn out to mean.
 
 Why a component: Zoho binds a page token to the exact query, `fields` included, so the CDK's
-PropertyChunking (one token for all chunks) stops wide modules after 200 records; and a token
-chain ends at 100,000 records. Here the first 50-field chunk drives the chain, the other chunks
-of each page are fetched by the page's ids, and a new chain starts where the last one ended.
+PropertyChunking (one token for all chunks) stops wide modules after 200 records; Zoho documents
+neither whether page tokens are keyset or position based nor whether If-Modified-Since includes its
+own second, and the CDK's paginators trust both. Here an incremental read is a sequence of first
+pages (no token), the other 50-field chunks are fetched by id, and a chain of page tokens is used
+only where nothing else can page (a full refresh, a second holding more than a page of records).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+import logging
+from collections.abc import Generator, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from source_zoho_crm import messages
-from source_zoho_crm.api_client import ZohoApiClient
+from source_zoho_crm.api_client import ZohoApiClient, ZohoResponse
 from source_zoho_crm.datetimes import if_modified_since_header, parse_zoho_datetime
-from source_zoho_crm.errors import ZohoApiError
+from source_zoho_crm.errors import ZohoApiError, ZohoError
 from source_zoho_crm.metadata import ModuleStreamSpec
 from source_zoho_crm.settings import (
     API_VERSION_PATH,
     CHAIN_ENDED_CODES,
     CHAIN_LIMIT,
     IDS_PER_REQUEST,
+    MODIFIED_TIME,
     MODULE_REQUEST_PARAMS,
     PAGE_SIZE,
 )
 
+logger = logging.getLogger("airbyte")
+
+
+ONE_SECOND = timedelta(seconds=1)
+# Passes over a second holding more than a page of records before giving up (records keep moving).
+MAX_DENSE_PASSES = 10
+
 
 @dataclass
 class Page:
-    """Records of one page, merged across field chunks, and the newest cursor value among them."""
+    """Records of one page, merged across field chunks, and the newest cursor value among them.
+
+    `checkpoint` is False when pages do not come in cursor order: the newest value is then stored
+    only when the stream ends.
+    """
 
     records: list[dict[str, Any]]
     newest: datetime | None = None
-
-
-@dataclass
-class _Boundary:
-    """Records at the last cursor second of a chain: the next chain (inclusive) returns them again."""
-
-    instant: datetime | None = None
-    keys: set[tuple[str, Any]] = field(default_factory=set)
+    checkpoint: bool = True
 
 
 class ModuleReader:
-    """Pages of one module. Incremental: in cursor order from `start` (inclusive). Full: in id order."""
+    """Pages of one module. Incremental on Modified_Time: first pages in cursor order from `start`
+    (inclusive). Other cursors and full refresh: one chain in id order, verified against deletions."""
 
     page_size = PAGE_SIZE
     ids_per_request = IDS_PER_REQUEST
@@ -68,90 +78,227 @@ class ModuleReader:
         self._what = f"module {spec.api_name}"
         self._extra_params = dict(MODULE_REQUEST_PARAMS.get(spec.api_name, {}))
         self._chain_cut = False
+        self.server_time: datetime | None = None
+        """Zoho's clock (`Date`) at the first answer of this read; None until then or without the header."""
+        self.requests = 0
+        """List requests made by this read (ids requests for other chunks not counted)."""
 
     def pages(self) -> Iterator[Page]:
-        if self._incremental and self._spec.sorted_by_cursor:
-            yield from self._pages_in_cursor_order(self._start, skip=_Boundary())
+        if self._incremental and self._spec.cursor_field == MODIFIED_TIME:
+            yield from self._first_pages(self._start, exclude=frozenset())
         elif self._incremental:
-            # The cursor (e.g. Action_Performed_Time) cannot be sorted on: id order, filtered here.
+            # Created_Time / Action_Performed_Time: Zoho may ignore If-Modified-Since (or answer 304)
+            # on modules without Modified_Time, so read in id order and keep records from `start`.
             yield from self._pages_in_id_order(keep_from=self._start)
         else:
             yield from self._pages_in_id_order(keep_from=None)
 
-    def _pages_in_cursor_order(self, start: datetime | None, skip: _Boundary) -> Iterator[Page]:
-        cursor_field = self._spec.cursor_field
-        assert cursor_field is not None
-        params = {"sort_by": cursor_field, "sort_order": "asc"}
-        while True:
-            headers = {"If-Modified-Since": if_modified_since_header(start)} if start else None
-            boundary = _Boundary()
-            for page in self._chain(params, headers):
-                self._keep_new(page, boundary, start, skip)
-                yield page
-            if not self._chain_cut:
-                return
-            if boundary.instant is None or (start is not None and boundary.instant <= start):
-                raise ZohoApiError(
-                    messages.TOO_MANY_IN_ONE_SECOND.format(
-                        limit=self.chain_limit,
-                        module=self._spec.api_name,
-                        cursor=cursor_field,
-                        instant=boundary.instant,
-                    )
-                )
-            start, skip = boundary.instant, boundary
+    # ------------------------------------------------------------------ Modified_Time order
+    def _first_pages(self, start: datetime | None, exclude: frozenset[str]) -> Iterator[Page]:
+        """First pages only: each asks for records modified since the newest one read, so no page
+        token's position semantics matter and there is no chain limit.
 
-    def _pages_in_id_order(self, keep_from: datetime | None) -> Iterator[Page]:
-        """Full refresh in stable id order; past the chain limit, cursor order, skipping ids already read."""
+        Until Zoho has shown that If-Modified-Since includes its own second, the header names one
+        second earlier (exclusive of T-1 s is inclusive of T). Records already emitted at the
+        boundary are recognised by (id, Modified_Time); a record modified again comes out again.
+        """
+        params = self._list_params({"sort_by": MODIFIED_TIME, "sort_order": "asc"})
+        since = start
+        inclusive = False
+        emitted: dict[tuple[str, Any], datetime] = {}
+        while True:
+            sent = None if since is None else (since if inclusive else since - ONE_SECOND)
+            response = self._list(params, sent)
+            records = response.data
+            if not records:
+                return
+            instants = [_instant(r.get(MODIFIED_TIME)) for r in records]
+            valid = [i for i in instants if i is not None]
+            if sent is not None and sent in valid:
+                inclusive = True
+            if sent is not None and any(i < sent for i in valid):
+                logger.info("Zoho ignores If-Modified-Since on %s; reading it in id order.", self._what)
+                yield from self._pages_in_id_order(keep_from=start, exclude=exclude)
+                return
+            newest = max(valid) if valid else since
+            yield self._fresh_page(records, instants, start, emitted, exclude, newest)
+            if not response.info.get("more_records"):
+                return
+            if newest is None:  # a whole page without a readable Modified_Time: nothing to page on
+                yield from self._pages_in_id_order(keep_from=start, exclude=exclude)
+                return
+            if since is not None and newest <= since:
+                # A whole page in one second: first pages cannot move past it.
+                past = yield from self._dense_second(params, sent, since, start, emitted, exclude)
+                if past is None:  # nothing after that second: the module is read
+                    return
+                newest = past
+            since = newest
+            _forget_before(emitted, since - ONE_SECOND if since else None)
+
+    def _dense_second(
+        self,
+        params: Mapping[str, Any],
+        sent: datetime | None,
+        second: datetime,
+        start: datetime | None,
+        emitted: dict[tuple[str, Any], datetime],
+        exclude: frozenset[str],
+    ) -> Generator[Page, None, datetime | None]:
+        """More than a page of records share `second`: follow page tokens until past it, and repeat
+        until a pass finds nothing new (a position-based token skips records when others move).
+        Pages here checkpoint only `second` itself, so an interrupted sync re-reads the second.
+        Returns the newest instant past `second`, or None when nothing follows it."""
+        newest: datetime | None = None
+        for _ in range(MAX_DENSE_PASSES):
+            found_new = False
+            for response in self._chain_responses(params, sent):
+                records = response.data
+                instants = [_instant(r.get(MODIFIED_TIME)) for r in records]
+                page = self._fresh_page(records, instants, start, emitted, exclude, second)
+                found_new = found_new or bool(page.records)
+                yield page
+                later = [i for i in instants if i is not None and i > second]
+                if later:
+                    newest = max(newest or second, max(later))
+                    break
+            if not found_new:
+                return newest
+        raise ZohoApiError(
+            messages.DENSE_SECOND_KEPT_MOVING.format(
+                what=self._what, page_size=self.page_size, cursor=MODIFIED_TIME, instant=second.isoformat()
+            )
+        )
+
+    def _fresh_page(
+        self,
+        records: list[dict[str, Any]],
+        instants: list[datetime | None],
+        start: datetime | None,
+        emitted: dict[tuple[str, Any], datetime],
+        exclude: frozenset[str],
+        newest: datetime | None,
+    ) -> Page:
+        """The records not emitted yet (and not before `start`), completed with their other chunks."""
+        fresh = []
+        for record, instant in zip(records, instants, strict=True):
+            key = (str(record.get("id")), record.get(MODIFIED_TIME))
+            if key in emitted or key[0] in exclude or (start and instant and instant < start):
+                continue
+            if instant is not None:
+                emitted[key] = instant
+            fresh.append(record)
+        self._add_other_chunks(fresh)
+        return Page(fresh, newest)
+
+    # ------------------------------------------------------------------ id order
+    def _pages_in_id_order(
+        self, keep_from: datetime | None, exclude: frozenset[str] = frozenset()
+    ) -> Iterator[Page]:
+        """One chain in id order, stable while records are modified. A position-based token skips a
+        record when an earlier one is deleted, so when Zoho's deleted log shows a deletion during a
+        multi-page chain the chain is read again for the ids it missed. Past the chain limit the read
+        goes on in Modified_Time order, skipping the ids already read."""
         cursor_field = self._spec.cursor_field
-        seen: set[str] = set()
-        for page in self._chain({"sort_by": "id", "sort_order": "asc"}, None):
-            seen.update(str(r.get("id")) for r in page.records)
-            if self._incremental and cursor_field:
-                if keep_from is not None:
-                    page.records = [r for r in page.records if _at_or_after(r.get(cursor_field), keep_from)]
-                page.newest = _newest(page.records, cursor_field)
-            yield page
+        params = self._list_params({"sort_by": "id", "sort_order": "asc"})
+        seen: set[str] = set(exclude)
+        deletions: set[str] = set()
+        passes = 0
+        while True:
+            passes += 1
+            began = None
+            pages_read = 0
+            for response in self._chain_responses(params, None):
+                began = began or response.date
+                pages_read += 1
+                records = [r for r in response.data if str(r.get("id")) not in seen]
+                seen.update(str(r.get("id")) for r in records)
+                if self._incremental and cursor_field and keep_from is not None:
+                    records = [r for r in records if _at_or_after(r.get(cursor_field), keep_from)]
+                self._add_other_chunks(records)
+                newest = _newest(records, cursor_field) if self._incremental else None
+                if newest and began and cursor_field == MODIFIED_TIME:
+                    # A record modified behind the chain's position is read by the next sync.
+                    newest = min(newest, began - ONE_SECOND)
+                yield Page(records, newest, checkpoint=False)
+            if self._chain_cut or pages_read < 2 or passes >= MAX_DENSE_PASSES:
+                break
+            if not self._new_deletions(began, deletions):
+                break
+            logger.info(
+                "Records of %s were deleted during the read; reading it again for any it skipped.", self._what
+            )
         if not self._chain_cut:
             return
-        if cursor_field is None or not self._spec.sorted_by_cursor:
+        if cursor_field != MODIFIED_TIME:
             raise ZohoApiError(
-                messages.NO_SORTABLE_CURSOR.format(module=self._spec.api_name, limit=self.chain_limit)
+                messages.NO_SORTABLE_CURSOR.format(
+                    module=self._spec.api_name, limit=self.chain_limit, cursor=MODIFIED_TIME
+                )
             )
-        for page in self._pages_in_cursor_order(keep_from, skip=_Boundary()):
-            page.records = [r for r in page.records if str(r.get("id")) not in seen]
+        for page in self._first_pages(keep_from, exclude=frozenset(seen)):
+            page.checkpoint = False
             yield page
 
-    def _chain(self, sort: Mapping[str, str], headers: Mapping[str, str] | None) -> Iterator[Page]:
-        """One page-token chain; sets `_chain_cut` when it ended before the module did."""
-        self._chain_cut = False
-        params: dict[str, Any] = {
+    def _new_deletions(self, began: datetime | None, known: set[str]) -> bool:
+        """Whether Zoho's deleted log has entries from `began` on that `known` lacks (adds them). Without a
+        `Date` or without access to the log nothing can be checked, and the read stands."""
+        if began is None:
+            return False
+        try:
+            response = self._client.get(
+                f"{self._path}/deleted",
+                {"type": "all", "page": 1, "per_page": self.page_size},
+                {"If-Modified-Since": if_modified_since_header(began - ONE_SECOND)},
+                what=f"deleted records of {self._spec.api_name}",
+            )
+        except ZohoError as error:
+            logger.info(
+                "Cannot check %s for deletions during the read (%s).", self._what, error.code or error
+            )
+            return False
+        ids = {str(entry.get("id")) for entry in response.data} - known
+        known.update(ids)
+        return bool(ids)
+
+    # ------------------------------------------------------------------ requests
+    def _list_params(self, sort: Mapping[str, str]) -> dict[str, Any]:
+        return {
             "fields": ",".join(self._chunks[0]) if self._chunks else "id",
             "per_page": self.page_size,
             **sort,
             **self._extra_params,
         }
+
+    def _list(self, params: Mapping[str, Any], since: datetime | None) -> ZohoResponse:
+        headers = {"If-Modified-Since": if_modified_since_header(since)} if since else None
+        response = self._client.get(self._path, params, headers, what=self._what)
+        self.requests += 1
+        if self.server_time is None:
+            self.server_time = response.date
+        return response
+
+    def _chain_responses(self, params: Mapping[str, Any], since: datetime | None) -> Iterator[ZohoResponse]:
+        """One page-token chain; sets `_chain_cut` when it ended before the module did."""
+        self._chain_cut = False
         token: str | None = None
         read = 0
         while True:
             request = dict(params, page_token=token) if token else params
             try:
-                response = self._client.get(self._path, request, headers, what=self._what)
+                response = self._list(request, since)
             except ZohoApiError as error:
                 if error.code in CHAIN_ENDED_CODES and read:
                     self._chain_cut = True
                     return
                 raise
-            records = response.data
-            if not records:
+            if not response.data:
                 return
-            self._add_other_chunks(records)
-            read += len(records)
-            yield Page(records)
-            info = response.info
-            if not info.get("more_records"):
+            read += len(response.data)
+            yield response
+            if not response.info.get("more_records"):
                 return
-            token = info.get("next_page_token")
+            token = response.info.get("next_page_token")
             if not token:
                 raise ZohoApiError(messages.NO_NEXT_PAGE_TOKEN.format(module=self._spec.api_name))
             if read >= self.chain_limit:
@@ -160,7 +307,7 @@ class ModuleReader:
 
     def _add_other_chunks(self, records: list[dict[str, Any]]) -> None:
         """Fetch the page's remaining fields by id and merge them into its records."""
-        if len(self._chunks) < 2:
+        if len(self._chunks) < 2 or not records:
             return
         by_id = {record.get("id"): record for record in records}
         ids = [str(record_id) for record_id in by_id if record_id is not None]
@@ -173,28 +320,13 @@ class ModuleReader:
                     if target is not None:
                         target.update(extra)
 
-    def _keep_new(self, page: Page, boundary: _Boundary, start: datetime | None, skip: _Boundary) -> None:
-        """Drop records before `start` (a server that ignores If-Modified-Since for a module without
-        Modified_Time) and those the previous chain already sent; track the chain's last cursor second."""
-        cursor_field = self._spec.cursor_field
-        assert cursor_field is not None
-        kept = []
-        for record in page.records:
-            value = record.get(cursor_field)
-            instant = _instant(value)
-            if instant is not None:
-                if start is not None and instant < start:
-                    continue
-                if skip.keys and (str(record.get("id")), value) in skip.keys:
-                    continue
-                if boundary.instant is None or instant > boundary.instant:
-                    boundary.instant = instant
-                    boundary.keys = set()
-                if instant == boundary.instant:
-                    boundary.keys.add((str(record.get("id")), value))
-            kept.append(record)
-        page.records = kept
-        page.newest = boundary.instant
+
+def _forget_before(emitted: dict[tuple[str, Any], datetime], instant: datetime | None) -> None:
+    """Keep only the keys a later first page can return again."""
+    if instant is None:
+        return
+    for key in [k for k, v in emitted.items() if v < instant]:
+        del emitted[key]
 
 
 def _instant(value: Any) -> datetime | None:
@@ -212,6 +344,8 @@ def _at_or_after(value: Any, instant: datetime) -> bool:
     return parsed is None or parsed >= instant
 
 
-def _newest(records: list[dict[str, Any]], cursor_field: str) -> datetime | None:
+def _newest(records: list[dict[str, Any]], cursor_field: str | None) -> datetime | None:
+    if cursor_field is None:
+        return None
     values = [v for v in (_instant(r.get(cursor_field)) for r in records) if v is not None]
     return max(values) if values else None

@@ -24,15 +24,18 @@ from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.cursor import ModuleCursor, cursor_from_state
 from source_zoho_crm.datetimes import to_utc_iso
-from source_zoho_crm.deleted_records import read_deleted, tombstone
-from source_zoho_crm.errors import ZohoAccessError, ZohoInvalidModuleError
+from source_zoho_crm.deleted_records import deleted_pages, tombstone
+from source_zoho_crm.errors import ZohoAccessError, ZohoError, ZohoInvalidModuleError
 from source_zoho_crm.metadata import ModuleStreamSpec, SubformStreamSpec
 from source_zoho_crm.module_reader import ModuleReader
+from source_zoho_crm.settings import DELETED_REFUSED_CODES as REFUSED_CODES
+from source_zoho_crm.settings import DELETED_RETENTION
 
 logger = logging.getLogger("airbyte")
 
 DELETED_SINCE = "deleted_since"
-# The deletions cursor of a first sync starts this long before the sync, against clock skew with Zoho.
+# Only when Zoho sends no `Date` header: the deletions clock of a first sync starts this long before
+# the sync, against clock skew with Zoho.
 DELETIONS_CLOCK_MARGIN = timedelta(minutes=10)
 
 
@@ -48,8 +51,10 @@ class ModulePartition(Partition):
         client: ZohoApiClient | None = None,
         deletions_since: datetime | None = None,
         rows: Callable[[dict[str, Any]], Iterable[dict[str, Any]]] | None = None,
+        cursor_field: str | None = None,
     ) -> None:
         self._spec = spec
+        self._cursor_field = cursor_field or spec.cursor_field
         self._reader = reader
         self._cursor = cursor
         self._message_repository = message_repository
@@ -61,36 +66,83 @@ class ModulePartition(Partition):
 
     def read(self) -> Iterable[Record]:
         name = self._spec.stream_name
-        started = datetime.now(timezone.utc)
+        cursor = self._cursor if isinstance(self._cursor, ModuleCursor) else None
+        clock_started = self._deletions_since is not None
         try:
             for page in self._reader.pages():
+                if self._client is not None and cursor is not None and not clock_started:
+                    # Saved with the page's own checkpoint, or at once when the page does not checkpoint.
+                    self._start_deletions_clock(cursor, checkpoint=not page.checkpoint)
+                    clock_started = True
                 for record in page.records:
                     if self._rows is None:
                         yield Record(data=record, stream_name=name)
                     else:
                         for row in self._rows(record):
                             yield Record(data=row, stream_name=name)
-                if isinstance(self._cursor, ModuleCursor):
-                    self._cursor.advance(page.newest)
-            if self._client is not None and isinstance(self._cursor, ModuleCursor):
-                yield from self._tombstones(self._cursor, started)
+                if cursor is not None:
+                    cursor.advance(page.newest, checkpoint=page.checkpoint)
+            if self._client is not None and cursor is not None:
+                if not clock_started:
+                    self._start_deletions_clock(cursor, checkpoint=False)
+                yield from self._tombstones(cursor)
         except (ZohoAccessError, ZohoInvalidModuleError) as denied:
             warning = messages.STREAM_SKIPPED.format(stream=name, message=denied.message)
             self._message_repository.log_message(Level.WARN, lambda: {"message": warning})
 
-    def _tombstones(self, cursor: ModuleCursor, started: datetime) -> Iterable[Record]:
-        """Deleted records as `{id, _ab_cdc_deleted_at}`; a first sync only starts the deletions clock."""
+    def _start_deletions_clock(self, cursor: ModuleCursor, checkpoint: bool) -> None:
+        """A first sync reads no deletions (nothing deleted before it can be in the destination) but
+        saves, in its first checkpoint, Zoho's time when the read began, so a resumed or next sync
+        tombstones everything deleted since (local time minus a margin only without a `Date` header)."""
+        clock = self._reader.server_time or datetime.now(timezone.utc) - DELETIONS_CLOCK_MARGIN
+        cursor.set_extra_state(DELETED_SINCE, to_utc_iso(clock), checkpoint=checkpoint)
+
+    def _tombstones(self, cursor: ModuleCursor) -> Iterable[Record]:
+        """Deleted records as tombstones (`id`, `_ab_cdc_deleted_at`, the cursor at the deletion time)."""
         since = self._deletions_since
-        newest = since or started - DELETIONS_CLOCK_MARGIN
-        if since is not None:
-            assert self._client is not None
-            for entries, newest_on_page in read_deleted(self._client, self._spec.api_name, since):
-                for entry in entries:
-                    yield Record(data=tombstone(entry), stream_name=self._spec.stream_name)
-                if newest_on_page is not None and newest_on_page > newest:
-                    newest = newest_on_page
+        if since is None:
+            return
+        assert self._client is not None
+        name, module = self._spec.stream_name, self._spec.api_name
+        newest = since
+        first = True
+        try:
+            for page in deleted_pages(self._client, module, since):
+                if first and page.server_time is not None:
+                    self._warn_if_past_retention(since, page.server_time)
+                    # Every deletion before Zoho's answer is in it: the next sync starts there.
+                    newest = max(newest, page.server_time - timedelta(seconds=1))
+                first = False
+                for entry in page.entries:
+                    yield Record(data=tombstone(entry, self._cursor_field), stream_name=name)
+                if page.newest is not None and page.newest > newest:
+                    newest = page.newest
+        except ZohoError as refused:
+            if not isinstance(refused, (ZohoAccessError, ZohoInvalidModuleError)) and (
+                refused.code not in REFUSED_CODES
+            ):
+                raise
+            reason = refused.code or refused.status
+            warning = (
+                f"Stream {name}: Zoho refused the deleted records of {module} ({reason}); its records "
+                "were read, but rows deleted in Zoho stay in the destination until Zoho lets this token "
+                "read them (deleted_since is kept, so the next sync catches up)."
+            )
+            self._message_repository.log_message(Level.WARN, lambda: {"message": warning})
+            return
         cursor.set_extra_state(DELETED_SINCE, to_utc_iso(newest))
-        cursor.advance(None)
+        cursor.advance(None, checkpoint=False)
+
+    def _warn_if_past_retention(self, since: datetime, now: datetime) -> None:
+        if now - since <= DELETED_RETENTION:
+            return
+        warning = (
+            f"Stream {self._spec.stream_name}: its deletions were last read at {to_utc_iso(since)}, "
+            f"more than {DELETED_RETENTION.days} days ago, longer than Zoho keeps deleted records, so "
+            "some deletions may have been missed. A full refresh of this stream (reset its data) "
+            "removes them from the destination."
+        )
+        self._message_repository.log_message(Level.WARN, lambda: {"message": warning})
 
     def to_slice(self) -> Mapping[str, Any] | None:
         return None
@@ -183,6 +235,7 @@ def build_module_stream(
         client=client if wants_tombstones else None,
         deletions_since=deletions_since,
         rows=rows,
+        cursor_field=state_cursor,
     )
     return DefaultStream(
         partition_generator=SinglePartition(partition),

@@ -7,6 +7,7 @@ answers in some org) is a line in this file, not an `if` in a reader.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 
 # ---- paths --------------------------------------------------------------------------------------
 API_VERSION_PATH = "/crm/v8"
@@ -32,6 +33,8 @@ MAX_FIELDS_PER_REQUEST = 50
 CHAIN_ENDED_CODES = ("PAGINATION_LIMIT_EXCEEDED", "EXPIRED_VALUE")
 # Per-module request parameters. Leads: converted leads are hidden unless asked for, and a CRM
 # extract wants the whole funnel.
+# The only cursor If-Modified-Since is documented to filter on (and `sort_by` accepts).
+MODIFIED_TIME = "Modified_Time"
 MODULE_REQUEST_PARAMS: Mapping[str, Mapping[str, str]] = {"Leads": {"converted": "both"}}
 
 # ---- deleted records --------------------------------------------------------------------------
@@ -39,6 +42,18 @@ MODULE_REQUEST_PARAMS: Mapping[str, Mapping[str, str]] = {"Leads": {"converted":
 DELETED_PAGE_SIZE = 200
 # ...and stops at 2,000 entries with this code.
 DELETED_PAGE_WALL_CODES = ("DISCRETE_PAGINATION_LIMIT_EXCEEDED",)
+# Answers that mean "this token or module has no deleted-records log to read" (Zoho wraps some of them in
+# `{"data": [...]}`): the module's tombstones end with a warning, its records are kept.
+DELETED_REFUSED_CODES = (
+    "AUTHORIZATION_FAILED",
+    "NO_PERMISSION",
+    "OAUTH_SCOPE_MISMATCH",
+    "INVALID_MODULE",
+    "NOT_SUPPORTED",
+    "FEATURE_NOT_SUPPORTED",
+)
+# Zoho keeps deleted records in the recycle bin for 60 days; older deletions leave its log.
+DELETED_RETENTION = timedelta(days=60)
 
 # ---- metadata -------------------------------------------------------------------------------------
 # What Zoho answers for /settings/territories when territory management is off.

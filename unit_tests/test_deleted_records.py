@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from source_zoho_crm.deleted_records import read_deleted, tombstone
+from source_zoho_crm.deleted_records import deleted_pages, read_deleted, tombstone
 from source_zoho_crm.errors import ZohoApiError
 from unit_tests.conftest import API
 
@@ -55,6 +55,37 @@ def test_the_audit_stream_keeps_what_zoho_lists_and_warns(
     assert "lists only 2,000" in caplog.text
 
 
-def test_tombstone_follows_airbytes_cdc_convention() -> None:
+def test_tombstone_carries_the_key_and_the_cursor_at_the_deletion_time() -> None:
     entry = {"id": "1", "deleted_time": "2025-01-01T00:00:00+05:30", "display_name": "x"}
-    assert tombstone(entry) == {"id": "1", "_ab_cdc_deleted_at": "2025-01-01T00:00:00+05:30"}
+    assert tombstone(entry, "Modified_Time") == {
+        "id": "1",
+        "_ab_cdc_deleted_at": "2025-01-01T00:00:00+05:30",
+        "Modified_Time": "2025-01-01T00:00:00+05:30",
+    }
+
+
+def test_a_wrapped_error_keeps_its_code(client: Any, requests_mock: Any) -> None:
+    # Zoho's getDeletedRecords 400 example: the error object inside `data`.
+    body = {
+        "data": [
+            {
+                "code": "PATTERN_NOT_MATCHED",
+                "details": {"param_name": "type"},
+                "message": "Please check whether the input values are correct",
+                "status": "error",
+            }
+        ]
+    }
+    requests_mock.get(DELETED, status_code=400, json=body)
+    with pytest.raises(ZohoApiError) as raised:
+        list(read_deleted(client, "Leads", None))
+    assert raised.value.code == "PATTERN_NOT_MATCHED" and "PATTERN_NOT_MATCHED" in raised.value.message
+
+
+def test_each_page_carries_zohos_clock(client: Any, requests_mock: Any) -> None:
+    requests_mock.get(DELETED, status_code=204, headers={"Date": "Wed, 05 Mar 2025 10:00:07 GMT"})
+    pages = list(deleted_pages(client, "Leads", datetime(2025, 3, 1, tzinfo=timezone.utc)))
+    assert [(p.entries, p.server_time) for p in pages] == [
+        ([], datetime(2025, 3, 5, 10, 0, 7, tzinfo=timezone.utc))
+    ]
+    assert requests_mock.last_request.headers["If-Modified-Since"] == "2025-02-28T23:59:59+00:00"

@@ -51,6 +51,16 @@ def org(requests_mock: Any) -> Any:
     requests_mock.get(f"{API}/crm/v8/settings/fields", json=fields)
 
     def leads(request: Any, context: Any) -> dict:
+        # Two pages without If-Modified-Since; with it, every record modified since (one page).
+        since = request.headers.get("If-Modified-Since")
+        if since is not None:
+            from source_zoho_crm.datetimes import parse_zoho_datetime
+
+            when = parse_zoho_datetime(since)
+            return {
+                "data": [r for r in LEADS if parse_zoho_datetime(r["Modified_Time"]) >= when],
+                "info": {"more_records": False},
+            }
         token = request.qs.get("page_token", [None])[0]
         if token is None:
             return {"data": LEADS[:2], "info": {"more_records": True, "next_page_token": "p2"}}
@@ -91,9 +101,10 @@ def test_incremental_read_checkpoints_each_page_in_utc(org: Any) -> None:
     output = run_read(raw_config(), {"leads": SyncMode.incremental})
     assert [r.record.data["id"] for r in output.records] == ["1", "2", "3"]
     states = [s.state.stream.stream_state.__dict__ for s in output.state_messages]
-    assert states[0] == {"Modified_Time": "2025-03-04T11:59:00Z"}  # +05:30 normalised, after page 1
+    assert states[0]["Modified_Time"] == "2025-03-04T11:59:00Z"  # +05:30 normalised, after page 1
     assert states[-1]["Modified_Time"] == "2025-03-05T03:30:00Z"
-    assert "deleted_since" in states[-1]  # the first sync starts the deletions clock, reads no deletions
+    # The first sync starts the deletions clock in its first checkpoint and reads no deletions.
+    assert "deleted_since" in states[0]
     assert not [r for r in org.request_history if "/deleted" in r.url]
     token_calls = [r for r in org.request_history if r.url.startswith(TOKEN_URL)]
     assert len(token_calls) == 1
@@ -103,14 +114,15 @@ def test_incremental_read_resumes_from_state_inclusively(org: Any) -> None:
     state = StateBuilder().with_stream_state("leads", {"Modified_Time": "2025-03-04T11:59:00Z"}).build()
     run_read(raw_config(), {"leads": SyncMode.incremental}, state)
     record_calls = [r for r in org.request_history if "/crm/v8/Leads" in r.url]
-    assert record_calls[0].headers["If-Modified-Since"] == "2025-03-04T11:59:00+00:00"
-    assert "page_token" not in record_calls[0].qs and record_calls[1].qs["page_token"] == ["p2"]
+    # One second early until Zoho shows If-Modified-Since includes its own second; first pages only.
+    assert record_calls[0].headers["If-Modified-Since"] == "2025-03-04T11:58:59+00:00"
+    assert not [r for r in record_calls if "page_token" in r.qs]
 
 
 def test_start_datetime_is_the_first_cursor(org: Any) -> None:
     run_read(raw_config(start_datetime="2025-01-01"), {"leads": SyncMode.incremental})
     first = next(r for r in org.request_history if "/crm/v8/Leads" in r.url)
-    assert first.headers["If-Modified-Since"] == "2025-01-01T00:00:00+00:00"
+    assert first.headers["If-Modified-Since"] == "2024-12-31T23:59:59+00:00"
 
 
 def test_unreadable_state_is_a_clear_config_error(org: Any) -> None:
@@ -223,11 +235,19 @@ def test_second_incremental_sync_emits_tombstones_for_deleted_records(org: Any) 
     output = run_read(raw_config(), {"leads": SyncMode.incremental}, state)
     tombstones = [r.record.data for r in output.records if "_ab_cdc_deleted_at" in r.record.data]
     assert tombstones == [
-        {"id": "9", "_ab_cdc_deleted_at": "2025-03-06T10:00:00+05:30"},
-        {"id": "8", "_ab_cdc_deleted_at": "2025-03-06T09:00:00+05:30"},
+        {
+            "id": "9",
+            "_ab_cdc_deleted_at": "2025-03-06T10:00:00+05:30",
+            "Modified_Time": "2025-03-06T10:00:00+05:30",
+        },
+        {
+            "id": "8",
+            "_ab_cdc_deleted_at": "2025-03-06T09:00:00+05:30",
+            "Modified_Time": "2025-03-06T09:00:00+05:30",
+        },
     ]
     deleted_call = next(r for r in org.request_history if "/deleted" in r.url)
-    assert deleted_call.headers["If-Modified-Since"] == "2025-03-05T00:00:00+00:00" and deleted_call.qs[
+    assert deleted_call.headers["If-Modified-Since"] == "2025-03-04T23:59:59+00:00" and deleted_call.qs[
         "type"
     ] == ["all"]
     final = output.state_messages[-1].state.stream.stream_state.__dict__
@@ -320,7 +340,28 @@ def test_metadata_streams_reuse_the_metadata_already_fetched(org: Any) -> None:
     assert any("Campaigns" in m.log.message for m in output.logs if m.log.level.name == "WARN")
 
 
-def test_deleted_records_stream_keeps_a_cursor_per_module(org: Any) -> None:
+REFUSED_DELETED_LOGS = [
+    (403, {"code": "NO_PERMISSION", "details": {}, "message": "permission denied", "status": "error"}),
+    (  # Zoho wraps the deleted-records API's 400s (crmoas_v8_getDeletedRecords_400-*_wrapped.json)
+        400,
+        {
+            "data": [
+                {
+                    "code": "AUTHORIZATION_FAILED",
+                    "details": {},
+                    "message": "User does not have sufficient privilege to view deleted records",
+                    "status": "error",
+                }
+            ]
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("status", "refusal"), REFUSED_DELETED_LOGS)
+def test_deleted_records_stream_keeps_a_cursor_per_module(
+    org: Any, status: int, refusal: dict[str, Any]
+) -> None:
     org.get(
         f"{API}/crm/v8/Leads/deleted",
         json={
@@ -329,18 +370,14 @@ def test_deleted_records_stream_keeps_a_cursor_per_module(org: Any) -> None:
         },
     )
     org.get(f"{API}/crm/v8/Deals_X_Contacts/deleted", status_code=204)
-    org.get(
-        f"{API}/crm/v8/Campaigns/deleted",
-        status_code=403,
-        json={"code": "NO_PERMISSION", "details": {}, "message": "permission denied", "status": "error"},
-    )
+    org.get(f"{API}/crm/v8/Campaigns/deleted", status_code=status, json=refusal)
     state = StateBuilder().with_stream_state("deleted_records", {"Leads": "2025-03-01T00:00:00Z"}).build()
     output = run_read(raw_config(), {"deleted_records": SyncMode.incremental}, state)
     assert [r.record.data for r in output.records] == [
         {"id": "9", "type": "recycle", "deleted_time": "2025-03-06T10:00:00+05:30", "module": "Leads"}
     ]
     leads_call = next(r for r in org.request_history if "/Leads/deleted" in r.url)
-    assert leads_call.headers["If-Modified-Since"] == "2025-03-01T00:00:00+00:00"
+    assert leads_call.headers["If-Modified-Since"] == "2025-02-28T23:59:59+00:00"  # one second early
     assert (
         "If-Modified-Since"
         not in next(r for r in org.request_history if "/Deals_X_Contacts/deleted" in r.url).headers
