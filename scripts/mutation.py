@@ -77,64 +77,81 @@ class LeftOut:
 
 
 _AUTH = "source_zoho_crm/auth.py"
-_NEVER_READ = "the token is None here, so token() refreshes before it ever reads _refresh_at"
-_INFO_LOG = "text of an info log line (no decision depends on it)"
-
 _ERRORS = "source_zoho_crm/token_errors.py"
 _STORE = "source_zoho_crm/token_store.py"
-_NEVER_EMPTY = "kinds with a usual code come from that table, so their code is never empty"
+_INFO_LOG = "text of an info log line (no decision depends on it)"
+_NEVER_READ = "the token is None here, so token() refreshes before it ever reads _refresh_at"
+_INF_LAST = "a kept token of unknown expiry still sorts before any usable one (all expire after 1970)"
+_OVERWRITTEN = "the initial last_problem is overwritten by every attempt before it is read"
+_TIMEOUT = "the timeout's exact seconds (tuning; a test that a timeout is set kills its removal)"
+_Z = "Python 3.11's fromisoformat reads a trailing Z itself"
+_NAME = "the cache file name is opaque: any fixed name per credentials behaves the same"
+_TMPNAME = "the temporary file's name is never seen"
+_TMPDIR = "the temporary file elsewhere on the same file system: the replace is still atomic"
 
-# Each entry names one function and a fragment of the mutated line; keep the reason honest.
-LEFT_OUT: tuple[LeftOut, ...] = (
-    LeftOut(_AUTH, "ZohoTokenProvider.__init__", "self._refresh_at =", _NEVER_READ),
-    LeftOut(_AUTH, "ZohoTokenProvider.invalidate", "self._refresh_at =", _NEVER_READ),
-    LeftOut(
-        _AUTH,
-        "ZohoTokenProvider.invalidate",
-        'self._token = ""',
-        "'' instead of None: token() still refreshes, as _refresh_at is 0.0 and clocks are past it",
-    ),
-    LeftOut(
-        _AUTH,
-        "ZohoTokenProvider._adopt",
-        "+1.0 if",
-        _INF_LAST := (
-            "a kept token of unknown expiry still sorts before any usable finite one (those expire after "
-            "the epoch's 120th second)"
+# (file, function, fragment of the mutated line, why the mutant changes nothing observable)
+LEFT_OUT: tuple[LeftOut, ...] = tuple(
+    LeftOut(*entry)
+    for entry in (
+        (_AUTH, "ZohoTokenProvider.__init__", "self._refresh_at =", _NEVER_READ),
+        (_AUTH, "ZohoTokenProvider.invalidate", "self._refresh_at =", _NEVER_READ),
+        (_AUTH, "ZohoTokenProvider.invalidate", 'self._token = ""', "'' instead of None: still refreshed"),
+        (_AUTH, "ZohoTokenProvider._adopt", "+1.0 if", _INF_LAST),
+        (_AUTH, "ZohoTokenProvider._adopt", "-2.0 if", _INF_LAST),
+        (
+            _AUTH,
+            "ZohoTokenProvider._adopt",
+            ") >= now]",
+            "a token adopted at its refresh time is refreshed first",
         ),
-    ),
-    LeftOut(_AUTH, "ZohoTokenProvider._adopt", "-2.0 if", _INF_LAST),
-    LeftOut(_AUTH, "ZohoTokenProvider._adopt", "logger.info(", _INFO_LOG),
-    LeftOut(_AUTH, "ZohoTokenProvider._took", "logger.info(", _INFO_LOG),
-    LeftOut(
-        _AUTH,
-        "ZohoTokenProvider._refresh_locked",
-        'last_problem = "',
-        _OVERWRITTEN := ("the initial last_problem is overwritten by every attempt before it is read"),
-    ),
-    LeftOut(_AUTH, "ZohoTokenProvider._refresh_locked", "last_problem = None", _OVERWRITTEN),
-    LeftOut(
-        _AUTH,
-        "ZohoTokenProvider._refresh_locked",
-        "_message(problem, None)",
-        "only transient problems reach this line, and their messages do not use the config",
-    ),
-    LeftOut(
-        _AUTH,
-        "ZohoTokenProvider._refresh_locked",
-        "timeout=(1",
-        _TIMEOUT := (
-            "the timeout's exact seconds (tuning; the test that a timeout is set kills its removal)"
+        (_AUTH, "ZohoTokenProvider._adopt", "logger.info(", _INFO_LOG),
+        (_AUTH, "ZohoTokenProvider._took", "logger.info(", _INFO_LOG),
+        (_AUTH, "ZohoTokenProvider._refresh_locked", 'last_problem = "', _OVERWRITTEN),
+        (_AUTH, "ZohoTokenProvider._refresh_locked", "last_problem = None", _OVERWRITTEN),
+        (
+            _AUTH,
+            "ZohoTokenProvider._refresh_locked",
+            "_message(problem, None)",
+            "only transient problems reach this line, and their messages do not use the config",
         ),
-    ),
-    LeftOut(_AUTH, "ZohoTokenProvider._refresh_locked", ", 61)", _TIMEOUT),
-    LeftOut(_AUTH, "_json_or_none", "or True", "orjson.loads(b'') raises JSONDecodeError, caught into None"),
-    LeftOut(
-        _AUTH,
-        "shared_token_provider",
-        '"XX\\nXX".join',
-        "another separator: the key stays one per credentials",
-    ),
+        (_AUTH, "ZohoTokenProvider._refresh_locked", "timeout=(1", _TIMEOUT),
+        (_AUTH, "ZohoTokenProvider._refresh_locked", ", 61)", _TIMEOUT),
+        (_AUTH, "_json_or_none", "or True", "orjson.loads(b'') raises JSONDecodeError, caught into None"),
+        (
+            _AUTH,
+            "shared_token_provider",
+            '"XX\\nXX".join',
+            "another separator: still one key per credentials",
+        ),
+        (_ERRORS, "classify_token_error", 'not in (None, "XXXX")', "an empty code gives '' either way"),
+        (_ERRORS, "_throttle_shape", 'or "XXXX")', "a missing status is not 'failure' either way"),
+        (
+            _ERRORS,
+            "TokenError.named",
+            "not self.code and self.code",
+            "kinds with a usual code come from that table, so their code is never empty",
+        ),
+        (
+            _ERRORS,
+            "TokenError.named",
+            "not canonical and not self.code",
+            "without a usual code the message holds no '(None)' to replace",
+        ),
+        (_STORE, "_expiry", 'replace("XXZXX"', _Z),
+        (_STORE, "_expiry", 'replace("z"', _Z),
+        (_STORE, "_expiry", "return 1.0", "1970-01-01T00:00:01 is as expired as the epoch"),
+        (_STORE, "TokenCacheFile.__init__", '"XX\\nXX".join', _NAME),
+        (_STORE, "TokenCacheFile.__init__", "key[:41]", _NAME),
+        (_STORE, "TokenCacheFile.save", "prefix=None", _TMPNAME),
+        (_STORE, "TokenCacheFile.save", "mkstemp(dir=directory)", _TMPNAME),
+        (_STORE, "TokenCacheFile.save", "XX.token-XX", _TMPNAME),
+        (_STORE, "TokenCacheFile.save", ".TOKEN-", _TMPNAME),
+        (_STORE, "TokenCacheFile.save", 'mkstemp(prefix=".token-", )', _TMPDIR),
+        (_STORE, "TokenCacheFile.save", "dir=None", _TMPDIR),
+        (_STORE, "TokenCacheFile.save", "missing_ok=", "the temporary file exists when it is removed"),
+        (_STORE, "TokenCacheFile.save", "logger.info(", _INFO_LOG),
+        (_STORE, "RunTokenStore.save", "logger.info(", _INFO_LOG),
+    )
 )
 
 
