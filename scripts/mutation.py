@@ -40,12 +40,20 @@ class Core:
     functions: tuple[str, ...] = ()
 
 
+_READ_TESTS = (
+    "unit_tests/test_module_reader.py",
+    "unit_tests/test_module_reader_failures.py",
+    "unit_tests/test_no_loss.py",
+)
+_TOMBSTONE_TESTS = ("unit_tests/test_deleted_records.py", "unit_tests/test_tombstones.py")
+
 CORE: dict[str, Core] = {
-    "module_reader": Core("source_zoho_crm/module_reader.py", ("unit_tests/test_module_reader.py",)),
+    "module_reader": Core("source_zoho_crm/module_reader.py", _READ_TESTS),
     "cursor": Core(
-        "source_zoho_crm/cursor.py", ("unit_tests/test_cursor.py", "unit_tests/test_module_reader.py")
+        "source_zoho_crm/cursor.py",
+        ("unit_tests/test_cursor.py", *_READ_TESTS, *_TOMBSTONE_TESTS, "unit_tests/test_inputs.py"),
     ),
-    "deleted_records": Core("source_zoho_crm/deleted_records.py", ("unit_tests/test_deleted_records.py",)),
+    "deleted_records": Core("source_zoho_crm/deleted_records.py", _TOMBSTONE_TESTS),
     "auth": Core(
         "source_zoho_crm/auth.py",
         (
@@ -60,8 +68,8 @@ CORE: dict[str, Core] = {
     # Only the tombstone (deleted records) code of module_stream.py.
     "module_stream": Core(
         "source_zoho_crm/module_stream.py",
-        ("unit_tests/test_deleted_records.py",),
-        ("_tombstone", "_deleted"),
+        _TOMBSTONE_TESTS,
+        ("_start_deletions_clock", "_tombstones", "_warn_if_past_retention"),
     ),
 }
 
