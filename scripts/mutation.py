@@ -193,11 +193,18 @@ def _workspace(core: Core) -> Path:
     return work
 
 
+def _mutant_globs(core: Core) -> list[str]:
+    """mutmut's names for the mutants of the counted functions (all of the file's when none given)."""
+    module = core.path.removesuffix(".py").replace("/", ".")
+    return [f"{module}.*{function}__mutmut_*" for function in core.functions]
+
+
 def _functions(source: str) -> dict[str, str]:
-    tree = ast.parse(source)
+    """Each mutant function's source (and the original's, `..._mutmut_orig`), by name."""
+    lines = source.splitlines()
     return {
-        node.name: ast.get_source_segment(source, node) or ""
-        for node in ast.walk(tree)
+        node.name: "\n".join(lines[node.lineno - 1 : node.end_lineno])
+        for node in ast.walk(ast.parse(source))
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name
     }
 
@@ -234,7 +241,7 @@ def run_file(core: Core, max_children: int, keep: bool) -> FileResult:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     try:
         run = subprocess.run(
-            [str(mutmut), "run", "--max-children", str(max_children)],
+            [str(mutmut), "run", "--max-children", str(max_children), *_mutant_globs(core)],
             cwd=work,
             env=env,
             capture_output=True,
