@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from source_zoho_crm import messages
 from source_zoho_crm.deleted_records import deleted_pages, read_deleted, tombstone
 from source_zoho_crm.errors import ZohoApiError
 from unit_tests.conftest import API
@@ -89,3 +90,68 @@ def test_each_page_carries_zohos_clock(client: Any, requests_mock: Any) -> None:
         ([], datetime(2025, 3, 5, 10, 0, 7, tzinfo=timezone.utc))
     ]
     assert requests_mock.last_request.headers["If-Modified-Since"] == "2025-02-28T23:59:59+00:00"
+
+
+# ---- what mutation testing found unchecked ------------------------------------------------------------
+
+
+def test_every_request_asks_for_all_deletion_types_a_full_page_at_a_time(
+    client: Any, requests_mock: Any
+) -> None:
+    requests_mock.get(
+        DELETED,
+        [
+            {"json": {"data": entries(0, 2), "info": {"more_records": True}}},
+            {"status_code": 204},  # an empty later page ends the log without an empty page
+        ],
+    )
+    pages = list(deleted_pages(client, "Leads", None))
+    assert [len(p.entries) for p in pages] == [2]
+    assert [(r.qs["type"], r.qs["per_page"]) for r in requests_mock.request_history[1:]] == [
+        (["all"], ["200"]),
+        (["all"], ["200"]),
+    ]
+    assert "If-Modified-Since" not in requests_mock.request_history[1].headers
+
+
+def test_the_newest_deletion_time_skips_unreadable_ones(client: Any, requests_mock: Any) -> None:
+    log = [
+        {"id": "1", "deleted_time": "2025-01-01T00:00:09+00:00"},
+        {"id": "2", "deleted_time": None},
+        {"id": "3", "deleted_time": "soon"},
+        {"id": "4", "deleted_time": "2025-01-01T00:00:05+00:00"},
+    ]
+    requests_mock.get(DELETED, json={"data": log, "info": {"more_records": False}})
+    [(page, newest)] = list(read_deleted(client, "Leads", None))
+    assert len(page) == 4
+    assert newest == datetime(2025, 1, 1, 0, 0, 9, tzinfo=timezone.utc)
+    requests_mock.get(DELETED, json={"data": log[1:3], "info": {"more_records": False}})
+    assert [newest for _, newest in read_deleted(client, "Leads", None)] == [None]
+
+
+def test_a_tombstone_of_a_stream_without_cursor_has_only_key_and_deletion_time() -> None:
+    assert tombstone({"id": "1", "deleted_time": "t"}, None) == {"id": "1", "_ab_cdc_deleted_at": "t"}
+
+
+@pytest.mark.parametrize("stop_at_wall", [True, False])
+def test_other_errors_are_not_taken_for_the_wall(client: Any, requests_mock: Any, stop_at_wall: bool) -> None:
+    requests_mock.get(
+        DELETED, status_code=400, json={"code": "INVALID_DATA", "details": {}, "message": "x"}
+    )
+    with pytest.raises(ZohoApiError) as raised:
+        list(read_deleted(client, "Leads", None, stop_at_wall=stop_at_wall))
+    assert raised.value.code == "INVALID_DATA"
+
+
+def test_the_wall_messages_name_the_module_and_the_window(
+    client: Any, requests_mock: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    requests_mock.get(DELETED, **WALL)
+    with pytest.raises(ZohoApiError) as raised:
+        list(read_deleted(client, "Leads", None))
+    assert raised.value.message == messages.DELETIONS_PAST_WALL.format(module="Leads", window="in its log")
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    since = datetime(2025, 1, 1, 0, 0, 0, 700000, tzinfo=timezone.utc)
+    assert list(read_deleted(client, "Leads", since, stop_at_wall=True)) == []
+    expected = messages.DELETIONS_PAST_WALL_AUDIT.format(module="Leads", window="since 2025-01-01T00:00:00Z")
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [expected]
