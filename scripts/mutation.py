@@ -45,7 +45,11 @@ _READ_TESTS = (
     "unit_tests/test_module_reader_failures.py",
     "unit_tests/test_no_loss.py",
 )
-_TOMBSTONE_TESTS = ("unit_tests/test_deleted_records.py", "unit_tests/test_tombstones.py")
+_TOMBSTONE_TESTS = (
+    "unit_tests/test_deleted_records.py",
+    "unit_tests/test_tombstones.py",
+    "unit_tests/test_tombstone_clock.py",
+)
 
 CORE: dict[str, Core] = {
     "module_reader": Core("source_zoho_crm/module_reader.py", _READ_TESTS),
@@ -95,6 +99,8 @@ _TIMEOUT = "the timeout's exact seconds (tuning; a test that a timeout is set ki
 _Z = "Python 3.11's fromisoformat reads a trailing Z itself"
 _NAME = "the cache file name is opaque: any fixed name per credentials behaves the same"
 _TMPNAME = "the temporary file's name is never seen"
+_STREAM = "source_zoho_crm/module_stream.py"
+_CLOSE = "the stream's close_partition emits the same state right after (this line changes nothing)"
 _TMPDIR = "the temporary file elsewhere on the same file system: the replace is still atomic"
 
 # (file, function, fragment of the mutated line, why the mutant changes nothing observable)
@@ -159,6 +165,8 @@ LEFT_OUT: tuple[LeftOut, ...] = tuple(
         (_STORE, "TokenCacheFile.save", "missing_ok=", "the temporary file exists when it is removed"),
         (_STORE, "TokenCacheFile.save", "logger.info(", _INFO_LOG),
         (_STORE, "RunTokenStore.save", "logger.info(", _INFO_LOG),
+        (_STREAM, "ModulePartition._tombstones", "first = None", "None is as false as False"),
+        (_STREAM, "ModulePartition._tombstones", "cursor.advance(None", _CLOSE),
     )
 )
 
@@ -217,7 +225,9 @@ def _diff(functions: dict[str, str], mutant: str) -> str:
     return "\n".join(
         line[0] + " " + line[1:].strip()
         for line in changed
-        if line[:1] in "+-" and not line.startswith(("+++", "---")) and not line[1:].startswith("def ")
+        if line[:1] in "+-"
+        and not line.startswith(("+++", "---"))
+        and not line[1:].lstrip().startswith("def ")
     )
 
 
