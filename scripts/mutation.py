@@ -100,6 +100,8 @@ _Z = "Python 3.11's fromisoformat reads a trailing Z itself"
 _NAME = "the cache file name is opaque: any fixed name per credentials behaves the same"
 _TMPNAME = "the temporary file's name is never seen"
 _STREAM = "source_zoho_crm/module_stream.py"
+_DELETED = "source_zoho_crm/deleted_records.py"
+_HEADER_CASE = "HTTP header names are case-insensitive"
 _CLOSE = "the stream's close_partition emits the same state right after (this line changes nothing)"
 _TMPDIR = "the temporary file elsewhere on the same file system: the replace is still atomic"
 
@@ -165,6 +167,10 @@ LEFT_OUT: tuple[LeftOut, ...] = tuple(
         (_STORE, "TokenCacheFile.save", "missing_ok=", "the temporary file exists when it is removed"),
         (_STORE, "TokenCacheFile.save", "logger.info(", _INFO_LOG),
         (_STORE, "RunTokenStore.save", "logger.info(", _INFO_LOG),
+        (_DELETED, "deleted_pages", '{"if-modified-since":', _HEADER_CASE),
+        (_DELETED, "deleted_pages", '{"IF-MODIFIED-SINCE":', _HEADER_CASE),
+        (_DELETED, "_newest_deleted_time", "instant >= newest", "an equal instant is the same newest"),
+        (_DELETED, "_newest_deleted_time", 'or "XXXX")', "a missing time fails to parse either way"),
         (_STREAM, "ModulePartition._tombstones", "first = None", "None is as false as False"),
         (_STREAM, "ModulePartition._tombstones", "cursor.advance(None", _CLOSE),
     )

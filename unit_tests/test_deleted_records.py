@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from source_zoho_crm import messages
 from source_zoho_crm.deleted_records import deleted_pages, read_deleted, tombstone
-from source_zoho_crm.errors import ZohoApiError
+from source_zoho_crm.errors import ZohoApiError, ZohoError
 from unit_tests.conftest import API
 
 DELETED = f"{API}/crm/v8/Leads/deleted"
@@ -107,25 +108,26 @@ def test_every_request_asks_for_all_deletion_types_a_full_page_at_a_time(
     )
     pages = list(deleted_pages(client, "Leads", None))
     assert [len(p.entries) for p in pages] == [2]
-    assert [(r.qs["type"], r.qs["per_page"]) for r in requests_mock.request_history[1:]] == [
-        (["all"], ["200"]),
-        (["all"], ["200"]),
+    sent = [parse_qs(urlparse(r.url).query) for r in requests_mock.request_history[1:]]  # case kept
+    assert sent == [
+        {"type": ["all"], "page": ["1"], "per_page": ["200"]},
+        {"type": ["all"], "page": ["2"], "per_page": ["200"]},
     ]
     assert "If-Modified-Since" not in requests_mock.request_history[1].headers
 
 
 def test_the_newest_deletion_time_skips_unreadable_ones(client: Any, requests_mock: Any) -> None:
     log = [
-        {"id": "1", "deleted_time": "2025-01-01T00:00:09+00:00"},
         {"id": "2", "deleted_time": None},
         {"id": "3", "deleted_time": "soon"},
+        {"id": "1", "deleted_time": "2025-01-01T00:00:09+00:00"},
         {"id": "4", "deleted_time": "2025-01-01T00:00:05+00:00"},
     ]
     requests_mock.get(DELETED, json={"data": log, "info": {"more_records": False}})
     [(page, newest)] = list(read_deleted(client, "Leads", None))
     assert len(page) == 4
     assert newest == datetime(2025, 1, 1, 0, 0, 9, tzinfo=timezone.utc)
-    requests_mock.get(DELETED, json={"data": log[1:3], "info": {"more_records": False}})
+    requests_mock.get(DELETED, json={"data": log[:2], "info": {"more_records": False}})
     assert [newest for _, newest in read_deleted(client, "Leads", None)] == [None]
 
 
@@ -135,9 +137,7 @@ def test_a_tombstone_of_a_stream_without_cursor_has_only_key_and_deletion_time()
 
 @pytest.mark.parametrize("stop_at_wall", [True, False])
 def test_other_errors_are_not_taken_for_the_wall(client: Any, requests_mock: Any, stop_at_wall: bool) -> None:
-    requests_mock.get(
-        DELETED, status_code=400, json={"code": "INVALID_DATA", "details": {}, "message": "x"}
-    )
+    requests_mock.get(DELETED, status_code=400, json={"code": "INVALID_DATA", "details": {}, "message": "x"})
     with pytest.raises(ZohoApiError) as raised:
         list(read_deleted(client, "Leads", None, stop_at_wall=stop_at_wall))
     assert raised.value.code == "INVALID_DATA"
@@ -155,3 +155,22 @@ def test_the_wall_messages_name_the_module_and_the_window(
     assert list(read_deleted(client, "Leads", since, stop_at_wall=True)) == []
     expected = messages.DELETIONS_PAST_WALL_AUDIT.format(module="Leads", window="since 2025-01-01T00:00:00Z")
     assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [expected]
+
+
+def test_a_page_of_deletions_carries_zohos_clock(client: Any, requests_mock: Any) -> None:
+    requests_mock.get(
+        DELETED,
+        json={"data": entries(0, 1), "info": {"more_records": False}},
+        headers={"Date": "Wed, 05 Mar 2025 10:00:07 GMT"},
+    )
+    [page] = list(deleted_pages(client, "Leads", None))
+    assert page.server_time == datetime(2025, 3, 5, 10, 0, 7, tzinfo=timezone.utc)
+
+
+def test_a_refusal_names_the_deleted_records_of_the_module(client: Any, requests_mock: Any) -> None:
+    requests_mock.get(
+        DELETED, status_code=403, json={"code": "NO_PERMISSION", "details": {}, "message": "no"}
+    )
+    with pytest.raises(ZohoError) as raised:
+        list(read_deleted(client, "Leads", None))
+    assert "deleted records of Leads" in raised.value.message

@@ -248,11 +248,21 @@ def test_a_cached_token_without_text_or_expiry_is_ignored(tmp_path: Path, grants
     assert provider(raw_config(), tmp_path, NOW).token() == "tok-1"
 
 
+@pytest.fixture
+def india_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's local time is not UTC (a naive expiry must still be read as UTC)."""
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 @pytest.mark.parametrize(
     "expiry",
     ["2027-01-01T00:00:00Z", "2027-01-01T00:00:00", "2027-01-01T02:00:00+02:00", " 2027-01-01T00:00:00Z "],
 )
-def test_the_platforms_token_expiry_is_read_in_utc(expiry: str, grants: Any) -> None:
+def test_the_platforms_token_expiry_is_read_in_utc(expiry: str, grants: Any, india_local_time: None) -> None:
     end = 1_798_761_600.0  # 2027-01-01T00:00:00Z
     raw = raw_config(access_token="given", **{EXPIRY_KEY: expiry})
     assert provider(raw, None, end - 121).token() == "given"
