@@ -102,6 +102,8 @@ _TMPNAME = "the temporary file's name is never seen"
 _STREAM = "source_zoho_crm/module_stream.py"
 _DELETED = "source_zoho_crm/deleted_records.py"
 _HEADER_CASE = "HTTP header names are case-insensitive"
+_CURSOR = "source_zoho_crm/cursor.py"
+_UNCALLED = "a Cursor method the CDK's concurrent read never calls here (the partitions are the connector's)"
 _CLOSE = "the stream's close_partition emits the same state right after (this line changes nothing)"
 _TMPDIR = "the temporary file elsewhere on the same file system: the replace is still atomic"
 
@@ -171,6 +173,32 @@ LEFT_OUT: tuple[LeftOut, ...] = tuple(
         (_DELETED, "deleted_pages", '{"IF-MODIFIED-SINCE":', _HEADER_CASE),
         (_DELETED, "_newest_deleted_time", "instant >= newest", "an equal instant is the same newest"),
         (_DELETED, "_newest_deleted_time", 'or "XXXX")', "a missing time fails to parse either way"),
+        (
+            _CURSOR,
+            "not_in_future",
+            "value < now + FUTURE_MARGIN",
+            "the boundary to the microsecond of datetime.now(), which is read inside: not testable",
+        ),
+        (
+            _CURSOR,
+            "ModuleCursor.advance",
+            "newest_on_page >= self._newest",
+            "an equal instant changes nothing",
+        ),
+        (
+            _CURSOR,
+            "ModuleCursor.ensure_at_least_one_state_emitted",
+            "self._emit(force=",
+            "force only matters when the state equals the last emitted one, and nothing was emitted yet",
+        ),
+        (_CURSOR, "ModuleCursor.should_be_synced", "return", _UNCALLED),
+        (_CURSOR, "ModuleCursor.stream_slices", "StreamSlice(", _UNCALLED),
+        (
+            _STREAM,
+            "ModulePartition._tombstones",
+            "page.newest >= newest",
+            "an equal instant is the same newest",
+        ),
         (_STREAM, "ModulePartition._tombstones", "first = None", "None is as false as False"),
         (_STREAM, "ModulePartition._tombstones", "cursor.advance(None", _CLOSE),
     )

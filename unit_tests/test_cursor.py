@@ -3,6 +3,7 @@ never backwards, never in the future, other cursors kept alongside; and state re
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -12,6 +13,7 @@ from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 
 from source_zoho_crm.cursor import FUTURE_MARGIN, ModuleCursor, cursor_from_state, not_in_future
+from source_zoho_crm.datetimes import to_utc_iso
 from source_zoho_crm.errors import ZohoStateError
 
 T0 = datetime(2025, 3, 4, 11, 59, tzinfo=timezone.utc)
@@ -99,7 +101,27 @@ def test_the_cursor_never_holds_a_future_instant(caplog: pytest.LogCaptureFixtur
     [state] = states(repository)
     saved = datetime.fromisoformat(state["Modified_Time"].replace("Z", "+00:00"))
     assert before - timedelta(seconds=1) <= saved <= datetime.now(timezone.utc)
-    assert "Stream 'leads': a record's cursor value" in caplog.text and "is in the future" in caplog.text
+    [warning] = [record.getMessage() for record in caplog.records]
+    assert re.fullmatch(future_warning("a record's cursor value", future), warning)
+
+
+def future_warning(what: str, value: datetime) -> str:
+    return (
+        rf"Stream 'leads': {re.escape(what)} {to_utc_iso(value)} is in the future; using now "
+        r"\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\) instead, so this and later syncs read the changes from now "
+        r"on\. Check the clock or the value, or reset the stream to read everything\."
+    )
+
+
+def test_a_future_start_or_stored_cursor_is_named_in_the_warning(caplog: pytest.LogCaptureFixture) -> None:
+    future = datetime.now(timezone.utc) + timedelta(days=3)
+    cursor, _ = make(start=future)
+    assert cursor.state["Modified_Time"] <= to_utc_iso(datetime.now(timezone.utc))
+    cursor_from_state("leads", "Modified_Time", {"Modified_Time": to_utc_iso(future)})
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 2
+    assert re.fullmatch(future_warning("the start", future), messages[0])
+    assert re.fullmatch(future_warning("the state's Modified_Time", future), messages[1])
 
 
 def test_a_little_clock_skew_is_not_the_future() -> None:
