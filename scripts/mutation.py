@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,7 @@ class Core:
 
 _READ_TESTS = (
     "unit_tests/test_module_reader.py",
+    "unit_tests/test_module_reader_id_order.py",
     "unit_tests/test_module_reader_failures.py",
     "unit_tests/test_no_loss.py",
 )
@@ -103,6 +105,7 @@ _STREAM = "source_zoho_crm/module_stream.py"
 _DELETED = "source_zoho_crm/deleted_records.py"
 _HEADER_CASE = "HTTP header names are case-insensitive"
 _CURSOR = "source_zoho_crm/cursor.py"
+_READER = "source_zoho_crm/module_reader.py"
 _UNCALLED = "a Cursor method the CDK's concurrent read never calls here (the partitions are the connector's)"
 _CLOSE = "the stream's close_partition emits the same state right after (this line changes nothing)"
 _TMPDIR = "the temporary file elsewhere on the same file system: the replace is still atomic"
@@ -265,6 +268,29 @@ def _diff(functions: dict[str, str], mutant: str) -> str:
     )
 
 
+def _only_in_an_info_log(functions: dict[str, str], mutant: str) -> bool:
+    """Whether every line the mutant changes lies inside a `logger.info(...)` / `.debug(...)` call."""
+    local = mutant.rsplit(".", 1)[1]
+    original = functions.get(local.rsplit("__mutmut_", 1)[0] + "__mutmut_orig", "").splitlines()
+    mutated = functions.get(local, "").splitlines()
+    changed = set()
+    for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, original, mutated).get_opcodes():
+        if tag != "equal":
+            changed.update(range(i1, max(i2, i1 + 1)))
+    changed.discard(0)  # the def line carries the mutant's name
+    inside: set[int] = set()
+    for node in ast.walk(ast.parse(textwrap.dedent("\n".join(original)))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("info", "debug")
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in ("logger", "_logger")
+        ):
+            inside.update(range(node.lineno - 1, (node.end_lineno or node.lineno)))
+    return bool(changed) and changed <= inside
+
+
 def _function_of(mutant: str) -> str:
     """`source_zoho_crm.auth.xǁZohoTokenProviderǁtoken__mutmut_3` -> `ZohoTokenProvider.token`."""
     local = mutant.rsplit(".", 1)[1].rsplit("__mutmut_", 1)[0]
@@ -314,7 +340,9 @@ def run_file(core: Core, max_children: int, keep: bool) -> FileResult:
             result.killed.append(mutant)
             continue
         diff = _diff(functions, mutant)
-        reason = _left_out_reason(core, function, diff)
+        reason = _left_out_reason(core, function, diff) or (
+            _INFO_LOG if _only_in_an_info_log(functions, mutant) else None
+        )
         if reason:
             result.left_out.append((function, diff, reason))
         else:
