@@ -203,6 +203,33 @@ LEFT_OUT: tuple[LeftOut, ...] = tuple(
             "an equal instant is the same newest",
         ),
         (_STREAM, "ModulePartition._tombstones", "first = None", "None is as false as False"),
+        (_READER, "ModuleReader._dense_second", "found_new = None", "None is as false as False"),
+        (
+            _READER,
+            "ModuleReader._pages_in_id_order",
+            'began = ""',
+            "'' or the first page's Date (or None) is that",
+        ),
+        (
+            _READER,
+            "ModuleReader._pages_in_id_order",
+            "if (self._incremental) or True",
+            "a full refresh has no cursor (FinalStateCursor): a page's newest is never read",
+        ),
+        (
+            _READER,
+            "ModuleReader._pages_in_id_order",
+            "+ return",
+            "after this break the chain was not cut, so the function returns anyway",
+        ),
+        (_READER, "ModuleReader._new_deletions", '{"if-modified-since":', _HEADER_CASE),
+        (_READER, "ModuleReader._new_deletions", '{"IF-MODIFIED-SINCE":', _HEADER_CASE),
+        (
+            _READER,
+            "ModuleReader._new_deletions",
+            "what=None",
+            "the name is only in an error this function catches and logs at info level",
+        ),
         (_STREAM, "ModulePartition._tombstones", "cursor.advance(None", _CLOSE),
     )
 )

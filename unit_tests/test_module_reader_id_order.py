@@ -129,3 +129,32 @@ def test_a_dense_second_at_start_skips_the_records_of_the_second_before(
     # First page, the dense second's chain to its first later record (4 pages), a pass that finds nothing
     # new (4), then a first page past the second.
     assert module.list_calls == 1 + 4 + 4 + 1
+
+
+def test_a_chain_of_two_pages_is_checked_against_the_deleted_log(client: Any, requests_mock: Any) -> None:
+    module = FakeModule(name="Calls")
+    module.add(4, 1)
+    module.clock = 100
+    module.install(requests_mock, API)
+    reader = ModuleReader(client, spec_for("Calls", ["id", "Created_Time"]), incremental=False)
+    reader.page_size = 2
+    list(reader.pages())
+    assert (module.list_calls, module.deleted_calls) == (2, 1)
+
+
+def test_in_id_order_the_cursor_stops_a_second_before_the_chain_began(
+    client: Any, requests_mock: Any
+) -> None:
+    """A record modified behind the chain's position is left to the next sync, so no page's newest
+    Modified_Time passes Zoho's clock at the chain's start."""
+    module = FakeModule(ims="ignored")
+    module.add(3, 1)
+    module.add(2, 100)
+    module.clock = 100
+    module.install(requests_mock, API)
+    reader = ModuleReader(
+        client, spec_for("Leads", ["id", "Modified_Time"]), incremental=True, start=BASE.replace(minute=1)
+    )
+    pages = list(reader.pages())
+    assert len(ids_of(pages)) == 2
+    assert [page.newest for page in pages] == [BASE + timedelta(seconds=99)]
