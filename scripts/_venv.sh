@@ -17,7 +17,7 @@ if [ ! -f "$STAMP" ]; then
   echo "  [2/2] installing the pinned dependencies (full log: .venv/pip-install.log)" >&2
   # One line that counts the packages pip collects, then what it installs; pip's own output goes to the log.
   if ! .venv/bin/python -m pip install -c constraints.txt -e ".[$EXTRAS]" 2>&1 | tee .venv/pip-install.log |
-      awk '/^Collecting / { n++; printf "\r        %d packages collected (%s)\033[K", n, $2 > "/dev/stderr"; fflush("/dev/stderr") }
+      awk '/^Collecting / { n++; printf "\r        collected %d packages (%s)\033[K", n, $2 > "/dev/stderr"; fflush("/dev/stderr") }
            /^Installing collected packages/ { printf "\n        installing them...\n" > "/dev/stderr" }
            /^Successfully installed/ { print "        done" > "/dev/stderr" }'; then
     echo "pip failed; the end of .venv/pip-install.log:" >&2
