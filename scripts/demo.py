@@ -92,8 +92,9 @@ def print_state(final_state: list[dict[str, Any]], incremental: list[str]) -> No
         f"\n== state after the incremental read: the cursor of each incremental stream"
         f" ({len(incremental)}, UTC)"
     )
+    width = max((len(name) for name in incremental), default=0) + 2
     for name in incremental[:STATE_ROWS]:
-        print(f"   {name:<30}{cursors(states.get(name))}")
+        print(f"   {name:<{width}}{cursors(states.get(name))}")
     if len(incremental) > STATE_ROWS:
         print(f"   ... and {len(incremental) - STATE_ROWS} more incremental streams")
 
@@ -181,9 +182,11 @@ def main(argv: list[str] | None = None) -> int:
         changed = summarise_read(second, started, emulator is not None)
 
         print("\n== streams")
-        print(f"   {'stream':<30}{'first sync':>12}{'incremental':>13}")
-        for name in sorted(set(counts) | set(changed)):
-            print(f"   {name:<30}{counts.get(name, 0):>12,}{changed.get(name, 0):>13,}")
+        names = sorted(set(counts) | set(changed))
+        width = max(len(name) for name in ["stream", *names]) + 2
+        print(f"   {'stream':<{width}}{'first sync':>12}{'incremental':>13}")
+        for name in names:
+            print(f"   {name:<{width}}{counts.get(name, 0):>12,}{changed.get(name, 0):>13,}")
 
         if emulator:
             stats = emulator.control("stats")
