@@ -24,6 +24,7 @@ __all__ = ["prepare_config", "read_config_file", "read_state_file"]
 
 _OPTIONAL_KEYS = (
     "access_token",
+    "token_expiry_date",
     "start_datetime",
     "modules",
     "max_concurrent_requests",
@@ -67,6 +68,13 @@ def prepare_config(raw: Any) -> dict[str, Any]:
             config.pop(key, None)
         else:
             config[key] = value
+    expiry = config.get("token_expiry_date")
+    if expiry is not None and not isinstance(expiry, str):  # an unreadable string counts as expired
+        raise ConfigError(
+            "token_expiry_date",
+            f"Config field 'token_expiry_date': must be an ISO 8601 string such as 2025-03-04T12:59:00Z, "
+            f"got {type(expiry).__name__}; or leave it out (the connector writes it with access_token)",
+        )
     if isinstance(config.get("start_datetime"), str):
         config["start_datetime"] = config["start_datetime"].strip()
     return config
