@@ -78,6 +78,7 @@ class ChildReader:
         self._child = child
         self._start = start
         self._warn = warn
+        self._tokens_refused = False  # learnt once: later passes page by `page` straight away
 
     def pages(self) -> Iterator[Page]:
         line_spec = self._child.line_spec
@@ -157,7 +158,7 @@ class ChildReader:
         }
         path, what = f"{API_VERSION_PATH}/{spec.api_name}", f"module {spec.api_name}"
         token: str | None = None
-        page_number, by_page_number = 1, False
+        page_number, by_page_number = 1, self._tokens_refused
         while True:
             request = dict(params)
             if by_page_number:
@@ -172,7 +173,7 @@ class ChildReader:
                 raise
             except ZohoApiError as error:
                 if error.code in PAGE_TOKEN_REFUSED_CODES and token and not by_page_number:
-                    by_page_number = True  # page tokens refused: go on with `page` (the same order)
+                    by_page_number = self._tokens_refused = True  # go on with `page` (the same order)
                     continue
                 if error.code in (*DISCRETE_PAGE_WALL_CODES, *CHAIN_ENDED_CODES) and page_number > 1:
                     raise _Wall from None
