@@ -210,8 +210,8 @@ class ZohoApiClient:
             if not isinstance(body, Mapping):
                 raise _Transient(messages.UNREADABLE_BODY)
             return ZohoResponse(status, body)
-        code = str(body.get("code", "")) if isinstance(body, Mapping) else ""
-        message = str(body.get("message", "")) if isinstance(body, Mapping) else ""
+        error = _error_of(body)
+        code, message = str(error.get("code", "")), str(error.get("message", ""))
         if status == 429 or status >= 500:
             raise _Transient(f"HTTP {status} {code}".strip(), _retry_after(response))
         if status == 401 and code in TOKEN_REJECTED_CODES:
@@ -248,6 +248,17 @@ def _parse(content: bytes) -> Any:
         return orjson.loads(content)
     except orjson.JSONDecodeError:
         return None
+
+
+def _error_of(body: Any) -> Mapping[str, Any]:
+    """Zoho's error object: the body itself, or wrapped as `{"data": [{"code": ..., "status": "error"}]}`."""
+    if not isinstance(body, Mapping):
+        return {}
+    if "code" not in body and isinstance(body.get("data"), list) and body["data"]:
+        first = body["data"][0]
+        if isinstance(first, Mapping):
+            return first
+    return body
 
 
 def _retry_after(response: requests.Response) -> float | None:
