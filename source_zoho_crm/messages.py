@@ -82,6 +82,11 @@ SUBFORM_VALUES = (
     "the lines are the rows of stream {stream}."
 )
 
+# ---- rich_text.py ----------------------------------------------------------------------------------
+RICH_TEXT_CUT = (
+    "Rich-text fields of module {module} stay cut to 500 characters (as Zoho lists them): {message}"
+)
+
 # ---- deleted_records.py ----------------------------------------------------------------------------
 DELETIONS_PAST_WALL_AUDIT = (
     "Module {module} has more than 2,000 deleted records {window}; Zoho's deleted-records API lists "

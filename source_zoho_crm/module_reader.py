@@ -18,6 +18,7 @@ from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.datetimes import if_modified_since_header, parse_zoho_datetime
 from source_zoho_crm.errors import ZohoApiError
 from source_zoho_crm.metadata import ModuleStreamSpec
+from source_zoho_crm.rich_text import merge_rich_text
 from source_zoho_crm.settings import (
     API_VERSION_PATH,
     CHAIN_ENDED_CODES,
@@ -159,8 +160,9 @@ class ModuleReader:
                 return
 
     def _add_other_chunks(self, records: list[dict[str, Any]]) -> None:
-        """Fetch the page's remaining fields by id and merge them into its records."""
+        """Fetch the page's remaining fields by id and merge them into its records; then rich text whole."""
         if len(self._chunks) < 2:
+            merge_rich_text(self._client, self._spec, records)
             return
         by_id = {record.get("id"): record for record in records}
         ids = [str(record_id) for record_id in by_id if record_id is not None]
@@ -172,6 +174,7 @@ class ModuleReader:
                     target = by_id.get(extra.get("id"))
                     if target is not None:
                         target.update(extra)
+        merge_rich_text(self._client, self._spec, records)  # after the chunks, which carry cut values
 
     def _keep_new(self, page: Page, boundary: _Boundary, start: datetime | None, skip: _Boundary) -> None:
         """Drop records before `start` (a server that ignores If-Modified-Since for a module without

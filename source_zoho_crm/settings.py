@@ -68,6 +68,10 @@ LINKING_MODULE_KEYS = (
     ("multiuserlookup", "linking_module"),
 )
 
+# ---- rich text ------------------------------------------------------------------------------------
+# List GETs cut rich-text values to 500 characters; `actions/fetch_full_data` takes up to 200 ids.
+RICH_TEXT_IDS_PER_REQUEST = 200
+
 # ---- metadata -------------------------------------------------------------------------------------
 # What Zoho answers for /settings/territories when territory management is off.
 TERRITORIES_OFF_CODES = (

@@ -295,3 +295,29 @@ def test_multi_select_and_multi_user_lookup_columns_name_their_linking_stream(
         in properties["Related_Products"]["description"]
     )
     assert "stream leads_x_users (linking module Leads_X_Users)" in properties["Assigned_Team"]["description"]
+
+
+def test_rich_text_is_fetched_whole_once_per_page_and_a_refusal_keeps_the_cut_values(
+    org: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rich = {"api_name": "Rich_Notes", "data_type": "textarea", "textarea": {"type": "rich_text"}}
+    monkeypatch.setitem(FIELDS, "Leads", [*FIELDS["Leads"], rich])
+    whole = {"1": "<p>" + "a" * 900 + "</p>", "2": "<p>b</p>", "3": "<p>" + "c" * 600 + "</p>"}
+
+    def full_data(request: Any, context: Any) -> dict:
+        assert request.qs["fields"] == ["rich_notes"]
+        return {"data": [{"id": i, "Rich_Notes": whole[i]} for i in request.qs["ids"][0].split(",")]}
+
+    org.get(f"{API}/crm/v8/Leads/actions/fetch_full_data", json=full_data)
+    output = run_read(raw_config(), {"leads": SyncMode.full_refresh})
+    assert {r.record.data["id"]: r.record.data["Rich_Notes"] for r in output.records} == whole
+    assert len(calls(org, "/crm/v8/Leads/actions/fetch_full_data")) == 2  # one per page of the fake org
+
+    org.reset_mock()
+    org.get(
+        f"{API}/crm/v8/Leads/actions/fetch_full_data", status_code=400, json={**REFUSED, "status": "error"}
+    )
+    output = run_read(raw_config(), {"leads": SyncMode.full_refresh})
+    assert len(output.records) == 3 and len(calls(org, "/crm/v8/Leads/actions/fetch_full_data")) == 1
+    warnings = [m.log.message for m in output.logs if m.log.level.name == "WARN"]
+    assert any("Rich-text fields of module Leads stay cut" in w for w in warnings)
