@@ -164,6 +164,8 @@ def test_child_streams_cost_what_the_docs_say(
     run, stats = children_read
     assert run.returncode == 0, run.errors()
     calls = Counter(r["path"] for r in stats["requests"] if r["method"] == "GET")
+    # Metadata: the fields of each parent and of each subform module, nothing else.
+    assert stats["requests_by_endpoint"]["GET /crm/v8/settings/fields"] == 2 * len(CHILDREN)
     refused_line_items = not emu.settings.line_item_module_reads
     for stream, (parent, field) in CHILDREN.items():
         lines_module = subform_module(session, parent, field)

@@ -126,7 +126,8 @@ class ZohoMetadata:
         """API names of the modules that have subforms (`parent_module` of the subform modules);
         None when the modules list does not say (no subform module, or one without its parent)."""
         parents: set[str] = set()
-        subform_modules = [m for m in self.modules() if m.get("generated_type") in CHILD_MODULE_KINDS]
+        # Static subforms have no documented read API nor a parent in the list: they name no parent.
+        subform_modules = [m for m in self.modules() if m.get("generated_type") == "subform"]
         if not subform_modules:
             return None
         for module in subform_modules:
