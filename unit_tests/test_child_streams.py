@@ -178,7 +178,7 @@ def test_lines_come_from_the_subform_module_with_page_tokens(quotes: Any) -> Non
 def test_refused_page_tokens_go_on_by_page_and_past_the_wall_newest_first(
     quotes: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("source_zoho_crm.child_streams.PAGE_SIZE", 3)
+    monkeypatch.setattr("source_zoho_crm.child_reader.PAGE_SIZE", 3)
     serve(quotes, FakeSubformModule(tokens=False, wall=9))  # 12 lines, 9 reachable each way
     output = run_read(raw_config(), {CHILD: SyncMode.incremental})
     assert rows_of(output) == ALL_ROWS and len(output.records) == len(LINES)  # no line twice
@@ -195,7 +195,7 @@ def test_refused_page_tokens_go_on_by_page_and_past_the_wall_newest_first(
 def test_lines_beyond_both_walls_come_from_the_parents_changed_since_the_boundary(
     quotes: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("source_zoho_crm.child_streams.PAGE_SIZE", 2)
+    monkeypatch.setattr("source_zoho_crm.child_reader.PAGE_SIZE", 2)
     serve(quotes, FakeSubformModule(tokens=False, wall=4))  # 12 lines, 4 reachable each way
     output = run_read(raw_config(), {CHILD: SyncMode.incremental})
     assert rows_of(output) == ALL_ROWS and len(output.records) == len(LINES)
