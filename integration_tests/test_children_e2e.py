@@ -225,7 +225,7 @@ def test_rich_text_arrives_whole(
 
 
 def test_an_incremental_sync_reads_the_new_lines_and_only_the_changed_parents(
-    emulator_strictness: str, session: requests.Session
+    emulator_strictness: str,
 ) -> None:
     settings = EmulatorSettings(seed=11, preset="realistic", strictness=emulator_strictness)
     with ZohoCrmEmulator(settings) as emu:
