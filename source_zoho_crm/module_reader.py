@@ -22,6 +22,7 @@ from source_zoho_crm.api_client import ZohoApiClient, ZohoResponse
 from source_zoho_crm.datetimes import if_modified_since_header, parse_zoho_datetime
 from source_zoho_crm.errors import ZohoApiError, ZohoError
 from source_zoho_crm.metadata import ModuleStreamSpec
+from source_zoho_crm.rich_text import merge_rich_text
 from source_zoho_crm.settings import (
     API_VERSION_PATH,
     CHAIN_ENDED_CODES,
@@ -306,8 +307,11 @@ class ModuleReader:
                 return
 
     def _add_other_chunks(self, records: list[dict[str, Any]]) -> None:
-        """Fetch the page's remaining fields by id and merge them into its records."""
-        if len(self._chunks) < 2 or not records:
+        """Fetch the page's remaining fields by id and merge them into its records; then rich text whole."""
+        if not records:
+            return
+        if len(self._chunks) < 2:
+            merge_rich_text(self._client, self._spec, records)
             return
         by_id = {record.get("id"): record for record in records}
         ids = [str(record_id) for record_id in by_id if record_id is not None]
@@ -319,6 +323,7 @@ class ModuleReader:
                     target = by_id.get(extra.get("id"))
                     if target is not None:
                         target.update(extra)
+        merge_rich_text(self._client, self._spec, records)  # after the chunks, which carry cut values
 
 
 def _forget_before(emitted: dict[tuple[str, Any], datetime], instant: datetime | None) -> None:

@@ -26,7 +26,7 @@ from source_zoho_crm.cursor import ModuleCursor, cursor_from_state
 from source_zoho_crm.datetimes import to_utc_iso
 from source_zoho_crm.deleted_records import deleted_pages, tombstone
 from source_zoho_crm.errors import ZohoAccessError, ZohoError, ZohoInvalidModuleError
-from source_zoho_crm.metadata import ModuleStreamSpec, SubformStreamSpec
+from source_zoho_crm.metadata import ModuleStreamSpec
 from source_zoho_crm.module_reader import ModuleReader
 from source_zoho_crm.settings import DELETED_REFUSED_CODES as REFUSED_CODES
 from source_zoho_crm.settings import DELETED_RETENTION
@@ -162,27 +162,6 @@ class SinglePartition(PartitionGenerator):
 
     def generate(self) -> Iterable[Partition]:
         yield self._partition
-
-
-def build_subform_stream(
-    child: SubformStreamSpec,
-    client: ZohoApiClient,
-    sync_mode: SyncMode,
-    state_manager: ConnectorStateManager,
-    message_repository: MessageRepository,
-    start_datetime: Any = None,
-) -> DefaultStream:
-    """One row per subform line (e.g. the line items of Quotes), read with the parent's cursor."""
-    return build_module_stream(
-        child.reading_spec(),
-        client,
-        sync_mode,
-        state_manager,
-        message_repository,
-        start_datetime=start_datetime,
-        rows=child.rows,
-        cursor_field=child.cursor_field,
-    )
 
 
 def build_module_stream(

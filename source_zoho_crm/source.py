@@ -26,7 +26,7 @@ from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.auth import shared_token_provider
 from source_zoho_crm.cdk_adapter import ConcurrentEngine
 from source_zoho_crm.config import ConfigError, concurrency_for_edition, parse_config
-from source_zoho_crm.errors import ZohoAccessError, ZohoError
+from source_zoho_crm.errors import ZohoAccessError, ZohoError, ZohoInvalidModuleError
 from source_zoho_crm.inputs import prepare_config, read_config_file, read_state_file
 from source_zoho_crm.metadata import ZohoMetadata
 from source_zoho_crm.settings import DEFAULT_MAX_CONCURRENT, SCOPE_MISMATCH_CODE
@@ -146,8 +146,9 @@ def _step(scope: str, call: Callable[[], T]) -> T:
 
 
 def _check_fields_scope(metadata: ZohoMetadata, modules: list[str]) -> None:
-    """Field metadata of the first module the user may read (a 403 on one module is not a scope problem)."""
-    last: ZohoAccessError | None = None
+    """Field metadata of the first module the user may read (a 403, 204 or INVALID_MODULE on one module
+    is not a scope problem)."""
+    last: ZohoAccessError | ZohoInvalidModuleError | None = None
     for module in modules[:5]:
         try:
             _step("ZohoCRM.settings.fields.READ", lambda module=module: metadata.fields(module))
@@ -156,6 +157,8 @@ def _check_fields_scope(metadata: ZohoMetadata, modules: list[str]) -> None:
             if denied.code == SCOPE_MISMATCH_CODE or "lacks the scope" in denied.message:
                 raise
             last = denied
+        except ZohoInvalidModuleError as refused:
+            last = refused
     if last is not None:
         raise last
 
