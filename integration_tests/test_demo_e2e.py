@@ -15,12 +15,12 @@ SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "demo.py"
 # The small preset's incremental streams and the cursor each shows (Deals_X_Contacts has no Modified_Time).
 CURSORS = {
     "accounts": "Modified_Time",
-    "accounts_branch_offices": "parent_modified_time",
+    "accounts_branch_offices": "Modified_Time",
     "contacts": "Modified_Time",
     "deals_x_contacts": "Created_Time",
     "deleted_records": "Leads",
     "leads": "Modified_Time",
-    "leads_lead_contacts": "parent_modified_time",
+    "leads_lead_contacts": "Modified_Time",
 }
 UTC_INSTANT = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 
