@@ -12,6 +12,7 @@ from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStrea
 
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.auth import ZohoTokenProvider
+from source_zoho_crm.bulk_backfill import SyncTools
 from source_zoho_crm.config import ZohoConfig
 from source_zoho_crm.metadata import ZohoMetadata
 from source_zoho_crm.metadata_streams import (
@@ -32,6 +33,7 @@ class ZohoSession:
     tokens: ZohoTokenProvider
     client: ZohoApiClient
     metadata: ZohoMetadata
+    tools: SyncTools | None = None  # set by `read`: the sync's credit meter and Bulk Read
 
 
 def build_streams(
@@ -81,11 +83,14 @@ def build_streams(
                     repository,
                     start,
                     include_deleted=include_deleted,
+                    tools=zoho.tools,
                 )
             )
         children = metadata.subform_streams(spec) if discover else spec.subform_streams()
         streams.extend(
-            build_subform_stream(child, client, mode(child.stream_name), state_manager, repository, start)
+            build_subform_stream(
+                child, client, mode(child.stream_name), state_manager, repository, start, tools=zoho.tools
+            )
             for child in children
             if wanted(child.stream_name)
         )

@@ -54,7 +54,7 @@ def test_full_refresh_follows_page_tokens_past_2000_records(client: Any, request
     assert "If-Modified-Since" not in requests_mock.request_history[1].headers
 
 
-def test_more_than_50_fields_each_page_completed_by_ids(client: Any, requests_mock: Any) -> None:
+def test_more_than_50_fields_each_page_asked_once_per_chunk(client: Any, requests_mock: Any) -> None:
     names = ["id", "Modified_Time", *[f"F{i}" for i in range(120)]]
     spec = spec_for("Deals", names)
     chunks = spec.field_chunks()
@@ -77,8 +77,11 @@ def test_more_than_50_fields_each_page_completed_by_ids(client: Any, requests_mo
     assert len(records) == 300
     assert all(len(r) == len(names) for r in records)
     assert records[299]["F119"] == "F119-299"
-    # token + per page: 1 chain call + 2 extra chunks x 2 id groups (150 ids, 100 per request)
-    assert requests_mock.call_count == 1 + 2 * (1 + 2 * 2)
+    # token + per page: one call per chunk, side by side, each chunk following its own page token
+    assert requests_mock.call_count == 1 + 2 * 3
+    lists = [query(r) for r in requests_mock.request_history[1:]]
+    assert not [q for q in lists if "ids" in q]
+    assert sorted(q["fields"] for q in lists if "page_token" in q) == sorted(",".join(c) for c in chunks)
 
 
 def test_incremental_is_inclusive_sorted_and_reports_the_newest_instant(
