@@ -22,7 +22,6 @@ from source_zoho_crm.settings import DELETED_PAGE_WALL_CODES as PAGE_WALL_CODES
 
 logger = logging.getLogger("airbyte")
 
-
 @dataclass
 class DeletedPage:
     """One page of the log, its newest deleted_time, and Zoho's clock (`Date`) when it answered."""
