@@ -83,6 +83,8 @@ class ModuleReader:
         self._expect_more = False
         self.server_time: datetime | None = None
         """Zoho's clock (`Date`) at the first answer of this read; None until then or without the header."""
+        self.expected: int | None = None
+        """Zoho's record count, when known: a full refresh past the chain limit reads by Modified_Time."""
         self.requests = 0
         """List requests made by this read (ids requests for other chunks not counted)."""
 
@@ -90,6 +92,12 @@ class ModuleReader:
         try:
             if self._incremental and self._spec.cursor_field == MODIFIED_TIME:
                 yield from self._first_pages(self._start, exclude=frozenset())
+            elif self._past_chain_limit():
+                # An id-order chain stops at 100,000 and nothing can continue it, so a larger module is
+                # read as first pages by Modified_Time from the beginning: no chain, nothing read twice.
+                for page in self._first_pages(None, exclude=frozenset()):
+                    page.checkpoint = False
+                    yield page
             elif self._incremental:
                 # Created_Time / Action_Performed_Time: Zoho may ignore If-Modified-Since (or answer 304)
                 # on modules without Modified_Time, so read in id order and keep records from `start`.
@@ -98,6 +106,14 @@ class ModuleReader:
                 yield from self._pages_in_id_order(keep_from=None)
         finally:
             self._fetcher.close()
+
+    def _past_chain_limit(self) -> bool:
+        return (
+            not self._incremental
+            and self._spec.cursor_field == MODIFIED_TIME
+            and self.expected is not None
+            and self.expected > self.chain_limit
+        )
 
     # ------------------------------------------------------------------ Modified_Time order
     def _first_pages(self, start: datetime | None, exclude: frozenset[str]) -> Iterator[Page]:

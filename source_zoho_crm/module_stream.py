@@ -90,6 +90,7 @@ class ModulePartition(Partition):
         position = BackfillPosition.from_state(self._stored) if cursor is not None else None
         first_sync = cursor is None or (cursor.start is None and self._deletions_since is None)
         count = self._estimate() if tools is not None and (first_sync or position) else None
+        reader.expected = count
         progress = Progress(self._spec.stream_name, count, tools.meter if tools else None)
         started = {"clock": self._deletions_since is not None}
 

@@ -208,3 +208,28 @@ def test_unsortable_cursor_reads_in_id_order_and_filters_by_the_cursor(
     pages = list(ModuleReader(client, spec, incremental=True, start=start).pages())
     assert [r["id"] for r in pages[0].records] == ["1"]
     assert query(requests_mock.request_history[1])["sort_by"] == "id"
+
+
+def test_a_full_refresh_past_the_chain_limit_reads_first_pages_by_modified_time(
+    client: Any, requests_mock: Any
+) -> None:
+    spec = spec_for("Leads", ["id", "Modified_Time", "Last_Name"])
+    stamps = [f"2025-01-01T00:00:{s:02d}+00:00" for s in range(12)]
+
+    def answer(request: Any, context: Any) -> dict:
+        q = query(request)
+        assert q["sort_by"] == "Modified_Time" and "page_token" not in q  # no chain to cut
+        since = request.headers.get("If-Modified-Since")
+        rows = [{"id": str(i), "Modified_Time": t, "Last_Name": "x"} for i, t in enumerate(stamps)]
+        if since:
+            from source_zoho_crm.datetimes import parse_zoho_datetime
+
+            rows = [r for r in rows if parse_zoho_datetime(r["Modified_Time"]) >= parse_zoho_datetime(since)]
+        return page(rows[:4], len(rows) > 4)
+
+    requests_mock.get(LEADS, json=answer)
+    reader = ModuleReader(client, spec, incremental=False)
+    reader.chain_limit, reader.expected = 5, len(stamps)
+    read = [r["id"] for p in reader.pages() for r in p.records]
+    assert sorted(read, key=int) == [str(i) for i in range(12)] and len(read) == 12
+    assert reader.requests <= 12 // 3 + 2  # pages overlap by the boundary second only
