@@ -29,6 +29,8 @@ _OPTIONAL_KEYS = (
     "modules",
     "max_concurrent_requests",
     "include_deleted",
+    "bulk_read_threshold",
+    "api_credit_budget",
     "dc_region",
     "environment",
 )
@@ -63,6 +65,8 @@ def prepare_config(raw: Any) -> dict[str, Any]:
     for key, value in (
         ("modules", list(parsed.modules) if parsed.modules else None),
         ("max_concurrent_requests", parsed.max_concurrent_requests),
+        ("bulk_read_threshold", parsed.bulk_read_threshold),
+        ("api_credit_budget", parsed.api_credit_budget),
     ):
         if value is None:
             config.pop(key, None)

@@ -50,6 +50,7 @@ class ZohoMetadata:
         self._client = client
         self._config = config
         self._lock = threading.Lock()
+        self._org_lock = threading.Lock()  # its own lock: org and modules are fetched side by side
         self._modules: list[Mapping[str, Any]] | None = None
         self._org: Mapping[str, Any] | None = None
         self._fields: dict[str, list[Mapping[str, Any]]] = {}
@@ -57,7 +58,7 @@ class ZohoMetadata:
         self._field_locks: dict[str, threading.Lock] = {}
 
     def org(self) -> Mapping[str, Any]:
-        with self._lock:
+        with self._org_lock:
             if self._org is None:
                 body = self._client.get(f"{API_VERSION_PATH}/org", what="the organization (/org)").body or {}
                 orgs = body.get("org") or [{}]

@@ -37,6 +37,12 @@ CHAIN_ENDED_CODES = ("PAGINATION_LIMIT_EXCEEDED", "EXPIRED_VALUE")
 MODIFIED_TIME = "Modified_Time"
 MODULE_REQUEST_PARAMS: Mapping[str, Mapping[str, str]] = {"Leads": {"converted": "both"}}
 
+# ---- Bulk Read and credits --------------------------------------------------------------------------
+# First syncs and full refreshes of modules with at least this many records (Zoho's count API) use
+# Bulk Read (config `bulk_read_threshold`; 0 turns it off): one job page exports 200,000 records for
+# a few credits, where REST spends one credit per 200 records per 50 fields.
+DEFAULT_BULK_READ_THRESHOLD = 200_000
+
 # ---- deleted records --------------------------------------------------------------------------
 # The deleted-records API pages with `page` only, 200 entries a page.
 DELETED_PAGE_SIZE = 200

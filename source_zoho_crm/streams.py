@@ -12,6 +12,7 @@ from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStrea
 
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.auth import ZohoTokenProvider
+from source_zoho_crm.bulk_backfill import SyncTools
 from source_zoho_crm.child_streams import build_child_stream
 from source_zoho_crm.config import ZohoConfig
 from source_zoho_crm.metadata import ZohoMetadata
@@ -33,6 +34,7 @@ class ZohoSession:
     tokens: ZohoTokenProvider
     client: ZohoApiClient
     metadata: ZohoMetadata
+    tools: SyncTools | None = None  # set by `read`: the sync's credit meter and Bulk Read
 
 
 def build_streams(
@@ -82,6 +84,7 @@ def build_streams(
                     repository,
                     start,
                     include_deleted=include_deleted,
+                    tools=zoho.tools,
                 )
             )
         # A child stream's lines are read only when it is selected (its subform module's fields too).

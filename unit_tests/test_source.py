@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -49,6 +50,8 @@ def org(requests_mock: Any) -> Any:
         return {"fields": FIELDS[name]}
 
     requests_mock.get(f"{API}/crm/v8/settings/fields", json=fields)
+    # Zoho's count API (ESTIMATE messages); a token without its scopes is tested in test_sync_tools.py.
+    requests_mock.get(re.compile(f"{API}/crm/v8/[A-Za-z_]+/actions/count"), json={"count": 3})
 
     def leads(request: Any, context: Any) -> dict:
         # Two pages without If-Modified-Since; with it, every record modified since (one page).
