@@ -15,11 +15,14 @@ What one run does:
    overwrites the row with the tombstone's nulls), so this script deletes every row whose
    `_ab_cdc_deleted_at` is set, after the sync. It also drops duplicate ids that one batch may leave
    (PyAirbyte does not deduplicate a batch before merging), keeping the newest.
-3. Timestamps: PyAirbyte's stock DuckDB cache declares date-time columns as TIMESTAMP and its JSON loader then
-   drops the UTC offset, keeping Zoho's org-local wall-clock time. This script stores them as TIMESTAMPTZ
-   (the instant Zoho meant) instead.
-4. Prints, per stream, the records read, the deletions applied and the rows now in the table (`--json`: one
+3. Prints, per stream, the records read, the deletions applied and the rows now in the table (`--json`: one
    JSON object on the last line instead).
+
+Only PyAirbyte's public API is used (`get_source`, `DuckDBCache`, `Source.read`, `run_sql_query`, ...), so
+date-time columns are PyAirbyte's plain TIMESTAMP: Zoho's org-local wall-clock time, the offset dropped (see
+elt/README.md, "Known limits"). The connector keeps its access token between runs in its token cache
+(`ZOHO_CRM_TOKEN_CACHE_DIR`, default ~/.cache/source-zoho-crm), so a run within the token's hour asks Zoho for
+no new token.
 
 PyAirbyte runs the connector as a subprocess: the `source-zoho-crm` executable beside this Python (the same
 venv), else the one on PATH, else `--connector PATH` (e.g. when PyAirbyte lives in a venv of its own). It runs
@@ -31,12 +34,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +67,7 @@ class StreamSummary:
 
     stream: str
     mode: str  # "incremental" or "full_refresh"
-    records_read: int | None  # records (tombstones included) the connector sent this run
+    records_read: int  # rows this run wrote (see `records_loaded_since`)
     deleted: int  # rows removed because their `_ab_cdc_deleted_at` is set
     rows: int  # rows in the table after the run
 
@@ -103,33 +108,11 @@ def connector_executable(explicit: str | None = None) -> str:
 
 
 def open_cache(db: Path) -> DuckDBCache:
-    """PyAirbyte's DuckDB cache on `db`, with date-time columns as TIMESTAMPTZ (see the module docstring)."""
-    import sqlalchemy
-    from airbyte._processors.sql.duckdb import DuckDBSqlProcessor
+    """PyAirbyte's DuckDB cache on `db` (its public API: no processor or type-mapping overrides)."""
     from airbyte.caches import DuckDBCache
-    from airbyte.types import SQLTypeConverter
-
-    class TimestampTz(sqlalchemy.types.UserDefinedType):
-        cache_ok = True
-
-        def get_col_spec(self, **kw: Any) -> str:
-            return "TIMESTAMPTZ"
-
-    class TzAwareConverter(SQLTypeConverter):
-        def to_sql_type(self, json_schema_property_def: dict[str, Any]) -> sqlalchemy.types.TypeEngine:
-            sql_type = super().to_sql_type(json_schema_property_def)
-            if isinstance(sql_type, sqlalchemy.types.DateTime) and sql_type.timezone:
-                return TimestampTz()
-            return sql_type
-
-    class TzAwareProcessor(DuckDBSqlProcessor):
-        type_converter_class = TzAwareConverter
-
-    class ZohoDuckDBCache(DuckDBCache):
-        _sql_processor_class = TzAwareProcessor
 
     db = db.expanduser().absolute()
-    return ZohoDuckDBCache(db_path=db, schema_name="main", cache_dir=db.parent / f".{db.name}.airbyte")
+    return DuckDBCache(db_path=db, schema_name="main", cache_dir=db.parent / f".{db.name}.airbyte")
 
 
 def _columns(cache: DuckDBCache, table: str) -> set[str]:
@@ -146,6 +129,23 @@ def _count(cache: DuckDBCache, sql: str) -> int:
 
 def _supports_incremental(stream: Any) -> bool:
     return any(getattr(mode, "value", mode) == "incremental" for mode in stream.supported_sync_modes)
+
+
+def table_name(stream: str) -> str:
+    """The stream's table: PyAirbyte lower-cases names and replaces other characters with `_`."""
+    return re.sub(r"[^a-z0-9_]", "_", stream.lower())
+
+
+def records_loaded_since(cache: DuckDBCache, table: str, started: datetime) -> int:
+    """Rows this run wrote: PyAirbyte stamps each with the connector's emit time (`_airbyte_extracted_at`).
+
+    Counted before duplicates and tombstoned rows are removed, so it is the number of records (tombstones
+    included) the connector sent, less those merged over an id sent earlier in the same run.
+    """
+    if EXTRACTED_AT not in _columns(cache, table):
+        return 0
+    since = started.isoformat(sep=" ")
+    return _count(cache, f"SELECT count(*) FROM main.\"{table}\" WHERE {EXTRACTED_AT} >= TIMESTAMP '{since}'")
 
 
 def apply_deletions(cache: DuckDBCache, table: str) -> int:
@@ -187,21 +187,16 @@ def sync(
     incremental = [s for s in chosen if _supports_incremental(available[s])]
     full_refresh = [s for s in chosen if s not in incremental]
 
-    read_counts: dict[str, int] = {}
     with open_cache(db) as cache:
+        started = datetime.now(UTC).replace(tzinfo=None, microsecond=0)  # PyAirbyte stores naive UTC
         for names, full in ((incremental, False), (full_refresh, True)):
-            if not names:
-                continue
-            result = source.read(
-                cache,
-                streams=names,
-                write_strategy="replace" if full else "auto",
-                force_full_refresh=full,
-            )
-            tracker = getattr(result, "_progress_tracker", None)  # per-stream counts are not public API
-            counts = getattr(tracker, "stream_read_counts", None)
-            if counts is not None:
-                read_counts.update({name: int(counts.get(name, 0)) for name in names})
+            if names:
+                source.read(
+                    cache,
+                    streams=names,
+                    write_strategy="replace" if full else "auto",
+                    force_full_refresh=full,
+                )
         tables = {
             str(row["table_name"])
             for row in cache.run_sql_query(
@@ -210,11 +205,12 @@ def sync(
         }
         summaries = []
         for name in chosen:
-            table = cache.processor.get_sql_table_name(name)
+            table = table_name(name)
+            read = records_loaded_since(cache, table, started) if table in tables else 0
             deleted = apply_deletions(cache, table) if table in tables else 0
             rows = _count(cache, f'SELECT count(*) FROM main."{table}"') if table in tables else 0
             mode = "incremental" if name in incremental else "full_refresh"
-            summaries.append(StreamSummary(name, mode, read_counts.get(name), deleted, rows))
+            summaries.append(StreamSummary(name, mode, read, deleted, rows))
     return summaries
 
 
@@ -225,8 +221,7 @@ def print_summary(summaries: list[StreamSummary], as_json: bool = False) -> None
     width = max([len("stream"), *(len(s.stream) for s in summaries)])
     print(f"{'stream':<{width}}  {'mode':<12}  {'read':>8}  {'deleted':>8}  {'rows':>10}")
     for s in summaries:
-        read = "?" if s.records_read is None else str(s.records_read)
-        print(f"{s.stream:<{width}}  {s.mode:<12}  {read:>8}  {s.deleted:>8}  {s.rows:>10}")
+        print(f"{s.stream:<{width}}  {s.mode:<12}  {s.records_read:>8}  {s.deleted:>8}  {s.rows:>10}")
 
 
 @contextmanager

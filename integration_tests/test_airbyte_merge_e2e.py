@@ -20,10 +20,6 @@ from zoho_crm_emulator import ZohoCrmEmulator, cli_runner
 
 pytestmark = pytest.mark.e2e
 
-SETTINGS = {
-    "default": {},
-    "pessimistic": {"page_token_mode": "offset", "if_modified_since_inclusive": False},
-}
 MODULES = {"Contacts": "contacts", "Deals": "deals", "Leads": "leads"}
 
 
@@ -70,11 +66,11 @@ def change(emulator: ZohoCrmEmulator, module: str, rng: random.Random, scale: in
     emulator.create(module, count=2 * scale)
 
 
-@pytest.mark.parametrize("setting", sorted(SETTINGS))
+@pytest.mark.all_emulator_settings  # the loss tests run in the default and the pessimistic setting
 def test_rounds_of_changes_merged_with_airbytes_rule_equal_the_emulator(
-    zoho_emulator_factory: Callable[..., ZohoCrmEmulator], setting: str
+    zoho_emulator_factory: Callable[..., ZohoCrmEmulator],
 ) -> None:
-    emulator = zoho_emulator_factory(preset="realistic", **SETTINGS[setting])
+    emulator = zoho_emulator_factory(preset="realistic")
     destination = Destination(emulator, ["Contacts", "Deals"])
     destination.sync()
     destination.assert_equals_emulator()
@@ -87,12 +83,12 @@ def test_rounds_of_changes_merged_with_airbytes_rule_equal_the_emulator(
     assert destination.tombstones >= 3 * 3 * 2  # every deletion reached the destination as a tombstone
 
 
-@pytest.mark.parametrize("setting", sorted(SETTINGS))
+@pytest.mark.all_emulator_settings  # the loss tests run in the default and the pessimistic setting
 def test_records_changed_during_a_sync_are_in_the_destination_after_the_next(
-    zoho_emulator_factory: Callable[..., ZohoCrmEmulator], setting: str
+    zoho_emulator_factory: Callable[..., ZohoCrmEmulator],
 ) -> None:
     # Slow answers stretch the read, so the changes land between its requests.
-    emulator = zoho_emulator_factory(preset="realistic", latency_ms=20, **SETTINGS[setting])
+    emulator = zoho_emulator_factory(preset="realistic", latency_ms=20)
     destination = Destination(emulator, ["Leads"])
     destination.sync()
     rng = random.Random(4)
@@ -118,11 +114,11 @@ def test_records_changed_during_a_sync_are_in_the_destination_after_the_next(
     destination.assert_equals_emulator()
 
 
-@pytest.mark.parametrize("setting", sorted(SETTINGS))
+@pytest.mark.all_emulator_settings  # the loss tests run in the default and the pessimistic setting
 def test_full_refresh_reads_every_record_that_outlives_deletions_during_the_read(
-    zoho_emulator_factory: Callable[..., ZohoCrmEmulator], setting: str
+    zoho_emulator_factory: Callable[..., ZohoCrmEmulator],
 ) -> None:
-    emulator = zoho_emulator_factory(preset="realistic", latency_ms=20, **SETTINGS[setting])
+    emulator = zoho_emulator_factory(preset="realistic", latency_ms=20)
     config = emulator.config(modules=["Leads"])
     discovered = cli_runner.run("discover", config)
     chosen = [s for s in discovered.catalog()["streams"] if s["name"] == "leads"]

@@ -177,6 +177,7 @@ def test_catalog_command_then_read(zoho_emulator: ZohoCrmEmulator, tmp_path: Pat
     assert read.returncode == 0, read.errors()
     assert len(read.records_of("leads")) == len(zoho_emulator.records("Leads"))
     assert read.records_of("users")
+    assert zoho_emulator.stats()["token_grants"] == 1  # the read reused the catalog command's token
 
     full = catalog_command("--config", str(config), "--full-refresh", "-o", str(tmp_path / "c.json"))
     assert full.returncode == 0, full.stderr

@@ -24,6 +24,7 @@ from requests.adapters import HTTPAdapter
 
 from source_zoho_crm import messages
 from source_zoho_crm.auth import AUTH_HEADER_PREFIX, ZohoTokenProvider
+from source_zoho_crm.credits import CreditMeter
 from source_zoho_crm.errors import ZohoAccessError, ZohoApiError, ZohoAuthError, ZohoInvalidModuleError
 from source_zoho_crm.settings import (
     ACCESS_DENIED_CODES,
@@ -126,8 +127,11 @@ class ZohoApiClient:
         max_concurrent: int = DEFAULT_MAX_CONCURRENT,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        meter: CreditMeter | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        self.meter = meter
+        """Charged one credit per answered GET (not for 429/5xx, which Zoho does not meter)."""
         self._tokens = token_provider
         self._session = session or _pooled_session()
         self._sleep = sleep
@@ -211,6 +215,8 @@ class ZohoApiClient:
                 raise _Transient(f"{type(error).__name__}") from None
             except requests.exceptions.ChunkedEncodingError:
                 raise _Transient(messages.TRUNCATED_RESPONSE) from None
+        if self.meter is not None and response.status_code != 429 and response.status_code < 500:
+            self.meter.charge(headers=response.headers)
         return response
 
     def _interpret(self, response: requests.Response, what: str, described: str) -> ZohoResponse | None:

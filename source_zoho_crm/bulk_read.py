@@ -34,11 +34,12 @@ from source_zoho_crm.credits import (
 from source_zoho_crm.datetimes import parse_zoho_datetime, to_utc_iso
 from source_zoho_crm.errors import ZohoApiError
 from source_zoho_crm.metadata import ModuleStreamSpec
+from source_zoho_crm.settings import DEFAULT_BULK_READ_THRESHOLD
 
 logger = logging.getLogger("airbyte")
 
 BULK_PATH = "/crm/bulk/v8/read"
-DEFAULT_THRESHOLD = 200_000  # config `bulk_read_threshold`; 0 turns Bulk Read off
+DEFAULT_THRESHOLD = DEFAULT_BULK_READ_THRESHOLD  # config `bulk_read_threshold`; 0 turns Bulk Read off
 JOB_PAGE_SIZE = 200_000
 STATE_KEY = "bulk_read"
 # Codes meaning "Bulk Read cannot export this module or field": read it over REST instead.

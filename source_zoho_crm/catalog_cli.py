@@ -76,8 +76,10 @@ def configured_catalog(
 def _discover(config_path: str) -> AirbyteCatalog:
     from source_zoho_crm.inputs import prepare_config, read_config_file
     from source_zoho_crm.source import SourceZohoCrm
+    from source_zoho_crm.token_store import keep_tokens_between_runs
 
     config = prepare_config(read_config_file(config_path))
+    keep_tokens_between_runs(config)  # reuse (and keep) the access token, as `source-zoho-crm` does
     source = SourceZohoCrm(config=config, config_path=None)
     return source.discover(logging.getLogger("airbyte"), config)
 

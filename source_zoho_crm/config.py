@@ -18,6 +18,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_crm.datetimes import START_DATETIME_FORMS, parse_start_datetime
+from source_zoho_crm.settings import DEFAULT_BULK_READ_THRESHOLD
 
 __all__ = [
     "DC_REGIONS",
@@ -83,6 +84,7 @@ _SECRET_KEYS = ("client_secret", "refresh_token", "access_token")
 _MIN_REDACTED_LENGTH = 4
 _MAX_SHOWN = 80
 _DIGITS = re.compile(r"\+?[0-9]{1,6}")
+_LONG_DIGITS = re.compile(r"\+?[0-9]{1,12}")
 
 
 class ConfigError(AirbyteTracedException, ValueError):
@@ -145,6 +147,8 @@ class ZohoConfig:
     accounts_url: str
     api_url: str
     include_deleted: bool = True
+    bulk_read_threshold: int = DEFAULT_BULK_READ_THRESHOLD
+    api_credit_budget: int | None = None
 
     def __repr__(self) -> str:
         start = self.start_datetime.isoformat() if self.start_datetime else None
@@ -155,7 +159,8 @@ class ZohoConfig:
             f"start_datetime={start!r}, modules={self.modules!r}, "
             f"max_concurrent_requests={self.max_concurrent_requests!r}, "
             f"accounts_url={self.accounts_url!r}, api_url={self.api_url!r}, "
-            f"include_deleted={self.include_deleted!r})"
+            f"include_deleted={self.include_deleted!r}, bulk_read_threshold={self.bulk_read_threshold!r}, "
+            f"api_credit_budget={self.api_credit_budget!r})"
         )
 
     def secret_values(self) -> tuple[str, ...]:
@@ -323,6 +328,38 @@ def _include_deleted(raw: Mapping[str, Any]) -> bool:
     raise _error("include_deleted", f"{_show(value, raw)} is not a boolean; use true or false")
 
 
+def _whole_number(raw: Mapping[str, Any], key: str, minimum: int, usage: str) -> int | None:
+    """An integer >= `minimum` (also as a whole float or a digit string), None when empty."""
+    value = raw.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and _LONG_DIGITS.fullmatch(value.strip()):
+        number = int(value.strip())
+    if number is None or number < minimum:
+        raise _error(key, f"{_show(value, raw)} is not an integer of at least {minimum}; {usage}")
+    return number
+
+
+def _bulk_read_threshold(raw: Mapping[str, Any]) -> int:
+    usage = (
+        f"it is the record count from which first syncs use Bulk Read "
+        f"(default {DEFAULT_BULK_READ_THRESHOLD}; "
+        "0 turns Bulk Read off)"
+    )
+    number = _whole_number(raw, "bulk_read_threshold", 0, usage)
+    return DEFAULT_BULK_READ_THRESHOLD if number is None else number
+
+
+def _api_credit_budget(raw: Mapping[str, Any]) -> int | None:
+    usage = "it is the number of Zoho API credits a sync may spend; leave it empty for no limit"
+    return _whole_number(raw, "api_credit_budget", 1, usage)
+
+
 # --- entry point ----------------------------------------------------------------------------------
 
 
@@ -359,6 +396,8 @@ def parse_config(raw: Mapping[str, Any]) -> ZohoConfig:
             accounts_url=_base_url(raw, "accounts_url", accounts_url_for(dc_region)),
             api_url=_base_url(raw, "api_url", api_url_for(dc_region, environment)),
             include_deleted=_include_deleted(raw),
+            bulk_read_threshold=_bulk_read_threshold(raw),
+            api_credit_budget=_api_credit_budget(raw),
         )
     except ConfigError as error:
         # A secret pasted into the wrong field must not leak through the echoed value.

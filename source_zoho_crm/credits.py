@@ -71,6 +71,10 @@ class CreditMeter:
         finally:
             self._local.stream = previous
 
+    def current_stream(self) -> str | None:
+        """The stream this thread's calls are charged to (worker threads of a partition take it over)."""
+        return getattr(self._local, "stream", None)
+
     def charge(
         self,
         credits: int = CREDITS_GET,

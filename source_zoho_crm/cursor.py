@@ -115,6 +115,10 @@ class ModuleCursor(Cursor):
         if checkpoint:
             self._emit()
 
+    def drop_extra_state(self, key: str) -> None:
+        """Forget another cursor (a finished Bulk Read backfill's position); saved with the next state."""
+        self._extra_state.pop(key, None)
+
     def observe(self, record: Record) -> None:
         """Nothing to do per record: the reader hands over each page's newest value."""
 

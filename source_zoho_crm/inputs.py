@@ -24,10 +24,13 @@ __all__ = ["prepare_config", "read_config_file", "read_state_file"]
 
 _OPTIONAL_KEYS = (
     "access_token",
+    "token_expiry_date",
     "start_datetime",
     "modules",
     "max_concurrent_requests",
     "include_deleted",
+    "bulk_read_threshold",
+    "api_credit_budget",
     "dc_region",
     "environment",
 )
@@ -62,11 +65,20 @@ def prepare_config(raw: Any) -> dict[str, Any]:
     for key, value in (
         ("modules", list(parsed.modules) if parsed.modules else None),
         ("max_concurrent_requests", parsed.max_concurrent_requests),
+        ("bulk_read_threshold", parsed.bulk_read_threshold),
+        ("api_credit_budget", parsed.api_credit_budget),
     ):
         if value is None:
             config.pop(key, None)
         else:
             config[key] = value
+    expiry = config.get("token_expiry_date")
+    if expiry is not None and not isinstance(expiry, str):  # an unreadable string counts as expired
+        raise ConfigError(
+            "token_expiry_date",
+            f"Config field 'token_expiry_date': must be an ISO 8601 string such as 2025-03-04T12:59:00Z, "
+            f"got {type(expiry).__name__}; or leave it out (the connector writes it with access_token)",
+        )
     if isinstance(config.get("start_datetime"), str):
         config["start_datetime"] = config["start_datetime"].strip()
     return config

@@ -43,8 +43,12 @@ UNKNOWN_MODULES = (
     "`modules` names {missing}, which the org does not have as API-supported modules. Available: {available}."
 )
 MODULE_LEFT_OUT = "Leaving out module {module}: {message}"
+FIELDS_EMPTY = (
+    "Zoho sent no field metadata for module {module} (HTTP {status}): it cannot be read through the API."
+)
 SUBFORM_WITHOUT_FIELDS = (
-    "Subform {subform} of {module}: no field metadata ({message}); its lines get an open schema."
+    "Subform {subform} of {module}: no field metadata ({message}); its lines get an open schema "
+    "and are read from the {module} records one by one."
 )
 
 # ---- metadata_streams.py and module_stream.py ----------------------------------------------------
@@ -62,6 +66,26 @@ NO_SORTABLE_CURSOR = (
     "so Zoho's page tokens cannot reach the rest of it."
 )
 NO_NEXT_PAGE_TOKEN = "Zoho said module {module} has more records but sent no next_page_token."
+
+# ---- child_streams.py ------------------------------------------------------------------------------
+LINES_FROM_PARENTS = (
+    "Stream {stream}: Zoho does not serve module {subform} module-wide ({reason}); reading its lines "
+    "with one GET /{module}/{{id}} per {module} record{since}: one API call per parent record."
+)
+LINES_PAST_PAGE_WALL = "page-only paging stops at 2,000 lines"
+LINKED_VALUES = (
+    "Zoho sends these values only when one record is read (GET /{{module}}/{{id}}), so list reads leave "
+    "this column empty: the values are the rows of stream {stream} (linking module {linking})."
+)
+SUBFORM_VALUES = (
+    "Zoho sends the lines only when one record is read, so list reads leave this column empty: "
+    "the lines are the rows of stream {stream}."
+)
+
+# ---- rich_text.py ----------------------------------------------------------------------------------
+RICH_TEXT_CUT = (
+    "Rich-text fields of module {module} stay cut to 500 characters (as Zoho lists them): {message}"
+)
 
 # ---- deleted_records.py ----------------------------------------------------------------------------
 DELETIONS_PAST_WALL_AUDIT = (

@@ -6,21 +6,26 @@ Why a component: the CDK's dynamic streams re-fetch metadata per use, cannot cho
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from typing import Any
 
 from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
+from source_zoho_crm.child_specs import ChildStreamSpec, child_specs
 from source_zoho_crm.config import ZohoConfig
 from source_zoho_crm.errors import ZohoAccessError, ZohoApiError, ZohoInvalidModuleError
-from source_zoho_crm.settings import API_VERSION_PATH, TERRITORIES_OFF_CODES
+from source_zoho_crm.settings import (
+    API_VERSION_PATH,
+    CHILD_MODULE_KINDS,
+    NO_STREAM_MODULE_KINDS,
+    TERRITORIES_OFF_CODES,
+)
 from source_zoho_crm.stream_specs import (
     ModuleStreamSpec,
-    SubformStreamSpec,
     build_module_spec,
     stream_name_for,
     unique_stream_names,
@@ -28,8 +33,8 @@ from source_zoho_crm.stream_specs import (
 
 # Re-exported: the specs lived here before stream_specs.py.
 __all__ = [
+    "ChildStreamSpec",
     "ModuleStreamSpec",
-    "SubformStreamSpec",
     "ZohoMetadata",
     "build_module_spec",
     "stream_name_for",
@@ -45,13 +50,15 @@ class ZohoMetadata:
         self._client = client
         self._config = config
         self._lock = threading.Lock()
+        self._org_lock = threading.Lock()  # its own lock: org and modules are fetched side by side
         self._modules: list[Mapping[str, Any]] | None = None
         self._org: Mapping[str, Any] | None = None
         self._fields: dict[str, list[Mapping[str, Any]]] = {}
+        self._refused: dict[str, ZohoAccessError | ZohoInvalidModuleError] = {}
         self._field_locks: dict[str, threading.Lock] = {}
 
     def org(self) -> Mapping[str, Any]:
-        with self._lock:
+        with self._org_lock:
             if self._org is None:
                 body = self._client.get(f"{API_VERSION_PATH}/org", what="the organization (/org)").body or {}
                 orgs = body.get("org") or [{}]
@@ -93,25 +100,34 @@ class ZohoMetadata:
                 return cached
             module_lock = self._field_locks.setdefault(module, threading.Lock())
         with module_lock:
+            if module in self._refused:  # asked once per process, like every metadata call
+                raise self._refused[module]
             if module not in self._fields:
-                body = (
-                    self._client.get(
-                        f"{API_VERSION_PATH}/settings/fields",
-                        {"module": module},
-                        what=f"the fields of module {module}",
-                    ).body
-                    or {}
-                )
-                fields = body.get("fields")
-                if not isinstance(fields, list):
-                    raise ZohoApiError(messages.NO_FIELDS_LIST.format(module=module))
-                self._fields[module] = [f for f in fields if isinstance(f, Mapping)]
+                try:
+                    self._fields[module] = self._fetch_fields(module)
+                except (ZohoAccessError, ZohoInvalidModuleError) as refused:
+                    self._refused[module] = refused
+                    raise
             return self._fields[module]
+
+    def _fetch_fields(self, module: str) -> list[Mapping[str, Any]]:
+        response = self._client.get(
+            f"{API_VERSION_PATH}/settings/fields", {"module": module}, what=f"the fields of module {module}"
+        )
+        if response.body is None:  # 204: Zoho documents it for modules it cannot describe
+            raise ZohoInvalidModuleError(
+                messages.FIELDS_EMPTY.format(module=module, status=response.status), status=response.status
+            )
+        fields = response.body.get("fields")
+        if not isinstance(fields, list):
+            raise ZohoInvalidModuleError(messages.NO_FIELDS_LIST.format(module=module))
+        return [f for f in fields if isinstance(f, Mapping)]
 
     def subform_parents(self) -> set[str] | None:
         """API names of the modules that have subforms (`parent_module` of the subform modules);
         None when the modules list does not say (no subform module, or one without its parent)."""
         parents: set[str] = set()
+        # Static subforms have no documented read API nor a parent in the list: they name no parent.
         subform_modules = [m for m in self.modules() if m.get("generated_type") == "subform"]
         if not subform_modules:
             return None
@@ -124,11 +140,12 @@ class ZohoMetadata:
 
     def selected_modules(self) -> list[Mapping[str, Any]]:
         """API-supported modules, narrowed to `modules` from the config (unknown names are an error)."""
-        # Subform modules (line items) are read through their parents as `<module>_<subform>` streams.
+        # Subform modules (line items) are child streams `<module>_<subform>`; web tabs hold no records.
         supported = [
             m
             for m in self.modules()
-            if m.get("api_supported") is True and m.get("generated_type") != "subform"
+            if m.get("api_supported") is True
+            and m.get("generated_type") not in (*CHILD_MODULE_KINDS, *NO_STREAM_MODULE_KINDS)
         ]
         if self._config.modules is None:
             return supported
@@ -177,26 +194,33 @@ class ZohoMetadata:
         api_name = str(module["api_name"])
         try:
             fields = self.fields(api_name)
-        except ZohoAccessError as denied:
-            logger.warning(messages.MODULE_LEFT_OUT.format(module=api_name, message=denied.message))
+        except (ZohoAccessError, ZohoInvalidModuleError) as refused:
+            logger.warning(messages.MODULE_LEFT_OUT.format(module=api_name, message=refused.message))
             return None
         spec = build_module_spec(api_name, stream_name, fields, include_deleted=self._config.include_deleted)
-        if with_lines:
-            self.subform_streams(spec)  # fetch the line fields in this worker thread
+        if with_lines:  # fetch the line fields in this worker thread (refusals are cached and warned later)
+            for child in child_specs(spec):
+                with contextlib.suppress(ZohoAccessError, ZohoInvalidModuleError):
+                    self.fields(child.subform_module)
         return spec
 
-    def subform_streams(self, spec: ModuleStreamSpec) -> list[SubformStreamSpec]:
-        """The subform streams of a module, their schemas from the subform modules' fields."""
+    def subform_streams(
+        self, spec: ModuleStreamSpec, wanted: Callable[[str], bool] | None = None
+    ) -> list[ChildStreamSpec]:
+        """The child streams of a module (those `wanted` only), with their subform modules' fields:
+        a read needs them for `fields=`; without them the lines are read from the parents one by one."""
         children = []
-        for child in spec.subform_streams():
+        for child in child_specs(spec):
+            if wanted is not None and not wanted(child.stream_name):
+                continue
             try:
-                lines = tuple(self.fields(child.subform_module))
+                lines: tuple[Mapping[str, Any], ...] | None = tuple(self.fields(child.subform_module))
             except (ZohoAccessError, ZohoInvalidModuleError) as problem:
                 logger.warning(
                     messages.SUBFORM_WITHOUT_FIELDS.format(
                         subform=child.subform_module, module=spec.api_name, message=problem.message
                     )
                 )
-                lines = ()
-            children.append(replace(child, line_fields=lines))
+                lines = None
+            children.append(child.with_line_fields(lines))
         return children

@@ -5,13 +5,14 @@ Why a component: Zoho binds a page token to the exact query, `fields` included, 
 PropertyChunking (one token for all chunks) stops wide modules after 200 records; Zoho documents
 neither whether page tokens are keyset or position based nor whether If-Modified-Since includes its
 own second, and the CDK's paginators trust both. Here an incremental read is a sequence of first
-pages (no token), the other 50-field chunks are fetched by id, and a chain of page tokens is used
-only where nothing else can page (a full refresh, a second holding more than a page of records).
+pages (no token), the other 50-field chunks are asked side by side (chunk_fetch.py), and a chain
+of page tokens is used only where nothing else can page (a full refresh, a dense second).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,14 +20,15 @@ from typing import Any
 
 from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient, ZohoResponse
+from source_zoho_crm.chunk_fetch import ChunkFetcher
 from source_zoho_crm.datetimes import if_modified_since_header, parse_zoho_datetime
 from source_zoho_crm.errors import ZohoApiError, ZohoError
 from source_zoho_crm.metadata import ModuleStreamSpec
+from source_zoho_crm.rich_text import merge_rich_text
 from source_zoho_crm.settings import (
     API_VERSION_PATH,
     CHAIN_ENDED_CODES,
     CHAIN_LIMIT,
-    IDS_PER_REQUEST,
     MODIFIED_TIME,
     MODULE_REQUEST_PARAMS,
     PAGE_SIZE,
@@ -58,7 +60,6 @@ class ModuleReader:
     (inclusive). Other cursors and full refresh: one chain in id order, verified against deletions."""
 
     page_size = PAGE_SIZE
-    ids_per_request = IDS_PER_REQUEST
     chain_limit = CHAIN_LIMIT
 
     def __init__(
@@ -78,20 +79,42 @@ class ModuleReader:
         self._what = f"module {spec.api_name}"
         self._extra_params = dict(MODULE_REQUEST_PARAMS.get(spec.api_name, {}))
         self._chain_cut = False
+        self._fetcher = ChunkFetcher(client, self._path, self._chunks, self._extra_params, self._what)
+        self._side: tuple[Any, ...] | None = None  # the last list call's other chunks, for _add_other_chunks
+        self._expect_more = False
         self.server_time: datetime | None = None
         """Zoho's clock (`Date`) at the first answer of this read; None until then or without the header."""
+        self.expected: int | None = None
+        """Zoho's record count, when known: a full refresh past the chain limit reads by Modified_Time."""
         self.requests = 0
         """List requests made by this read (ids requests for other chunks not counted)."""
 
     def pages(self) -> Iterator[Page]:
-        if self._incremental and self._spec.cursor_field == MODIFIED_TIME:
-            yield from self._first_pages(self._start, exclude=frozenset())
-        elif self._incremental:
-            # Created_Time / Action_Performed_Time: Zoho may ignore If-Modified-Since (or answer 304)
-            # on modules without Modified_Time, so read in id order and keep records from `start`.
-            yield from self._pages_in_id_order(keep_from=self._start)
-        else:
-            yield from self._pages_in_id_order(keep_from=None)
+        try:
+            if self._incremental and self._spec.cursor_field == MODIFIED_TIME:
+                yield from self._first_pages(self._start, exclude=frozenset())
+            elif self._past_chain_limit():
+                # An id-order chain stops at 100,000 and nothing can continue it, so a larger module is
+                # read as first pages by Modified_Time from the beginning: no chain, nothing read twice.
+                for page in self._first_pages(None, exclude=frozenset()):
+                    page.checkpoint = False
+                    yield page
+            elif self._incremental:
+                # Created_Time / Action_Performed_Time: Zoho may ignore If-Modified-Since (or answer 304)
+                # on modules without Modified_Time, so read in id order and keep records from `start`.
+                yield from self._pages_in_id_order(keep_from=self._start)
+            else:
+                yield from self._pages_in_id_order(keep_from=None)
+        finally:
+            self._fetcher.close()
+
+    def _past_chain_limit(self) -> bool:
+        return (
+            not self._incremental
+            and self._spec.cursor_field == MODIFIED_TIME
+            and self.expected is not None
+            and self.expected > self.chain_limit
+        )
 
     # ------------------------------------------------------------------ Modified_Time order
     def _first_pages(self, start: datetime | None, exclude: frozenset[str]) -> Iterator[Page]:
@@ -203,6 +226,11 @@ class ModuleReader:
         params = self._list_params({"sort_by": "id", "sort_order": "asc"})
         seen: set[str] = set(exclude)
         deletions: set[str] = set()
+        # Wide modules: the Modified_Time each record came out with, checked once the chain is read.
+        stamps: dict[str, Any] | None = (
+            {} if self._fetcher.wide and MODIFIED_TIME in self._chunks[0] else None
+        )
+        first_began = None
         passes = 0
         while True:
             passes += 1
@@ -210,12 +238,15 @@ class ModuleReader:
             pages_read = 0
             for response in self._chain_responses(params, None):
                 began = began or response.date
+                first_began = first_began or began
                 pages_read += 1
                 records = [r for r in response.data if str(r.get("id")) not in seen]
                 seen.update(str(r.get("id")) for r in records)
                 if self._incremental and cursor_field and keep_from is not None:
                     records = [r for r in records if _at_or_after(r.get(cursor_field), keep_from)]
                 self._add_other_chunks(records)
+                if stamps is not None:
+                    stamps.update((str(r.get("id")), r.get(MODIFIED_TIME)) for r in records)
                 newest = _newest(records, cursor_field) if self._incremental else None
                 if newest and began and cursor_field == MODIFIED_TIME:
                     # A record modified behind the chain's position is read by the next sync.
@@ -228,6 +259,8 @@ class ModuleReader:
             logger.info(
                 "Records of %s were deleted during the read; reading it again for any it skipped.", self._what
             )
+        if stamps:
+            yield from self._changed_while_read(first_began, stamps)
         if not self._chain_cut:
             return
         if cursor_field != MODIFIED_TIME:
@@ -239,6 +272,40 @@ class ModuleReader:
         for page in self._first_pages(keep_from, exclude=frozenset(seen)):
             page.checkpoint = False
             yield page
+
+    def _changed_while_read(self, began: datetime | None, stamps: Mapping[str, Any]) -> Iterator[Page]:
+        """Records of a wide module modified while the chain was read may have come out with chunks of
+        two versions (the first chunk older than another): one look at what changed since the chain
+        began (usually one call), and each record read before its last change comes out again whole."""
+        if began is None:
+            return
+        since = began - ONE_SECOND
+        params: dict[str, Any] = {
+            "fields": MODIFIED_TIME,
+            "sort_by": MODIFIED_TIME,
+            "sort_order": "asc",
+            "per_page": self.page_size,
+            **self._extra_params,
+        }
+        headers = {"If-Modified-Since": if_modified_since_header(since)}
+        stale: list[str] = []
+        try:
+            while True:
+                response = self._client.get(self._path, params, headers, what=self._what)
+                for record in response.data:
+                    record_id, instant = str(record.get("id")), _instant(record.get(MODIFIED_TIME))
+                    changed = record_id in stamps and stamps[record_id] != record.get(MODIFIED_TIME)
+                    if changed and instant is not None and instant >= since:
+                        stale.append(record_id)
+                token = response.info.get("next_page_token")
+                if not response.info.get("more_records") or not token or len(stale) >= self.chain_limit:
+                    break
+                params["page_token"] = token
+        except ZohoError as error:
+            logger.info("Cannot check %s for changes during the read (%s).", self._what, error.code or error)
+            return
+        for start in range(0, len(stale), self.page_size):
+            yield Page(self._fetcher.whole(stale[start : start + self.page_size]), None, checkpoint=False)
 
     def _new_deletions(self, began: datetime | None, known: set[str]) -> bool:
         """Whether Zoho's deleted log has entries from `began` on that `known` lacks (adds them). Without a
@@ -270,9 +337,18 @@ class ModuleReader:
             **self._extra_params,
         }
 
-    def _list(self, params: Mapping[str, Any], since: datetime | None) -> ZohoResponse:
+    def _list(self, params: Mapping[str, Any], since: datetime | None, chain: bool = False) -> ZohoResponse:
+        """The first chunk's page; the other chunks are asked at the same time when the page is likely
+        to hold records (a chain, a read from the beginning, a page after one with more records), else
+        only once it holds some (a quiet incremental sync costs one call, not one per chunk)."""
         headers = {"If-Modified-Since": if_modified_since_header(since)} if since else None
+        began = time.monotonic()
+        side = None
+        if self._fetcher.wide and (chain or since is None or self._expect_more):
+            side = self._fetcher.side_calls(params, headers, chained=chain)
         response = self._client.get(self._path, params, headers, what=self._what)
+        self._side = (params, headers, side, chain, began, response.date)
+        self._expect_more = bool(response.info.get("more_records"))
         self.requests += 1
         if self.server_time is None:
             self.server_time = response.date
@@ -281,12 +357,13 @@ class ModuleReader:
     def _chain_responses(self, params: Mapping[str, Any], since: datetime | None) -> Iterator[ZohoResponse]:
         """One page-token chain; sets `_chain_cut` when it ended before the module did."""
         self._chain_cut = False
+        self._fetcher.start_chain()
         token: str | None = None
         read = 0
         while True:
             request = dict(params, page_token=token) if token else params
             try:
-                response = self._list(request, since)
+                response = self._list(request, since, chain=True)
             except ZohoApiError as error:
                 if error.code in CHAIN_ENDED_CODES and read:
                     self._chain_cut = True
@@ -306,19 +383,17 @@ class ModuleReader:
                 return
 
     def _add_other_chunks(self, records: list[dict[str, Any]]) -> None:
-        """Fetch the page's remaining fields by id and merge them into its records."""
-        if len(self._chunks) < 2 or not records:
+        """Merge the other chunks of the last list call into its records (see chunk_fetch.py); then
+        rich text whole, after the chunks, which carry the cut values."""
+        if not records:
             return
-        by_id = {record.get("id"): record for record in records}
-        ids = [str(record_id) for record_id in by_id if record_id is not None]
-        for chunk in self._chunks[1:]:
-            for start in range(0, len(ids), self.ids_per_request):
-                group = ids[start : start + self.ids_per_request]
-                params = {"fields": ",".join(chunk), "ids": ",".join(group), **self._extra_params}
-                for extra in self._client.get(self._path, params, what=self._what).data:
-                    target = by_id.get(extra.get("id"))
-                    if target is not None:
-                        target.update(extra)
+        if self._fetcher.wide and self._side is not None:
+            params, headers, side, chain, began, date = self._side
+            self._side = None
+            if side is None:
+                side = self._fetcher.side_calls(params, headers, chained=False)
+            self._fetcher.merge(records, side, chain, began, date)
+        merge_rich_text(self._client, self._spec, records)
 
 
 def _forget_before(emitted: dict[tuple[str, Any], datetime], instant: datetime | None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -22,14 +23,17 @@ from airbyte_cdk.sources.types import Record
 
 from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
+from source_zoho_crm.bulk_backfill import SyncTools, run_backfill
+from source_zoho_crm.bulk_read import BackfillPosition, use_bulk_read
 from source_zoho_crm.cursor import ModuleCursor, cursor_from_state
 from source_zoho_crm.datetimes import to_utc_iso
 from source_zoho_crm.deleted_records import deleted_pages, tombstone
 from source_zoho_crm.errors import ZohoAccessError, ZohoError, ZohoInvalidModuleError
-from source_zoho_crm.metadata import ModuleStreamSpec, SubformStreamSpec
+from source_zoho_crm.metadata import ModuleStreamSpec
 from source_zoho_crm.module_reader import ModuleReader
+from source_zoho_crm.progress import Progress, estimate_message, record_count
 from source_zoho_crm.settings import DELETED_REFUSED_CODES as REFUSED_CODES
-from source_zoho_crm.settings import DELETED_RETENTION
+from source_zoho_crm.settings import DELETED_RETENTION, MODULE_REQUEST_PARAMS
 
 logger = logging.getLogger("airbyte")
 
@@ -52,8 +56,12 @@ class ModulePartition(Partition):
         deletions_since: datetime | None = None,
         rows: Callable[[dict[str, Any]], Iterable[dict[str, Any]]] | None = None,
         cursor_field: str | None = None,
+        tools: SyncTools | None = None,
+        stored: Mapping[str, Any] | None = None,
     ) -> None:
         self._spec = spec
+        self._tools = tools  # the sync's meter and Bulk Read; None in tests of the reader alone
+        self._stored = stored  # the stream state this sync started from
         self._cursor_field = cursor_field or spec.cursor_field
         self._reader = reader
         self._cursor = cursor
@@ -66,36 +74,87 @@ class ModulePartition(Partition):
 
     def read(self) -> Iterable[Record]:
         name = self._spec.stream_name
-        cursor = self._cursor if isinstance(self._cursor, ModuleCursor) else None
-        clock_started = self._deletions_since is not None
-        try:
-            for page in self._reader.pages():
-                if self._client is not None and cursor is not None and not clock_started:
-                    # Saved with the page's own checkpoint, or at once when the page does not checkpoint.
-                    self._start_deletions_clock(cursor, checkpoint=not page.checkpoint)
-                    clock_started = True
-                for record in page.records:
-                    if self._rows is None:
-                        yield Record(data=record, stream_name=name)
-                    else:
-                        for row in self._rows(record):
-                            yield Record(data=row, stream_name=name)
-                if cursor is not None:
-                    cursor.advance(page.newest, checkpoint=page.checkpoint)
-            if self._client is not None and cursor is not None:
-                if not clock_started:
-                    self._start_deletions_clock(cursor, checkpoint=False)
-                yield from self._tombstones(cursor)
-        except (ZohoAccessError, ZohoInvalidModuleError) as denied:
-            warning = messages.STREAM_SKIPPED.format(stream=name, message=denied.message)
-            self._message_repository.log_message(Level.WARN, lambda: {"message": warning})
+        meter = self._tools.meter if self._tools is not None else None
+        with meter.attributed_to(name) if meter is not None else nullcontext():
+            if meter is not None and meter.should_stop():
+                return  # the credit budget is spent: this stream is read by the next sync
+            try:
+                yield from self._read_module()
+            except (ZohoAccessError, ZohoInvalidModuleError) as denied:
+                self._warn(messages.STREAM_SKIPPED.format(stream=name, message=denied.message))
 
-    def _start_deletions_clock(self, cursor: ModuleCursor, checkpoint: bool) -> None:
-        """A first sync reads no deletions (nothing deleted before it can be in the destination) but
-        saves, in its first checkpoint, Zoho's time when the read began, so a resumed or next sync
-        tombstones everything deleted since (local time minus a margin only without a `Date` header)."""
-        clock = self._reader.server_time or datetime.now(timezone.utc) - DELETIONS_CLOCK_MARGIN
-        cursor.set_extra_state(DELETED_SINCE, to_utc_iso(clock), checkpoint=checkpoint)
+    def _read_module(self) -> Iterable[Record]:
+        cursor = self._cursor if isinstance(self._cursor, ModuleCursor) else None
+        tools = self._tools
+        reader = self._reader
+        position = BackfillPosition.from_state(self._stored) if cursor is not None else None
+        first_sync = cursor is None or (cursor.start is None and self._deletions_since is None)
+        count = self._estimate() if tools is not None and (first_sync or position) else None
+        reader.expected = count
+        progress = Progress(self._spec.stream_name, count, tools.meter if tools else None)
+        started = {"clock": self._deletions_since is not None}
+
+        def start_clock(instant: datetime | None, checkpoint: bool = True) -> None:
+            if self._client is not None and cursor is not None and not started["clock"]:
+                clock = instant or datetime.now(timezone.utc) - DELETIONS_CLOCK_MARGIN
+                cursor.set_extra_state(DELETED_SINCE, to_utc_iso(clock), checkpoint=checkpoint)
+                started["clock"] = True
+
+        if tools is not None and self._bulk_wanted(tools, position, count, first_sync):
+            done = yield from run_backfill(
+                tools, self._spec, position, cursor, progress, self._warn, start_clock
+            )
+            if done.stopped:
+                return
+            if done.started is not None:
+                if cursor is None:
+                    return  # a full refresh is the export itself
+                # Nothing changed during the backfill is missed: REST goes on from its start instant.
+                reader = ModuleReader(tools.client, self._spec, incremental=True, start=done.started)
+        pending: datetime | None = None  # pages out of cursor order move the cursor only at the end
+        for page in reader.pages():
+            # Saved with the page's own checkpoint, or at once when the page does not checkpoint.
+            start_clock(reader.server_time, checkpoint=not page.checkpoint)
+            for record in page.records:
+                if self._rows is None:
+                    yield Record(data=record, stream_name=self._spec.stream_name)
+                else:
+                    for row in self._rows(record):
+                        yield Record(data=row, stream_name=self._spec.stream_name)
+            progress.page_done(len(page.records))
+            if cursor is not None and page.checkpoint:
+                cursor.advance(page.newest, checkpoint=True)
+            elif page.newest is not None and (pending is None or page.newest > pending):
+                pending = page.newest
+            if tools is not None and tools.meter.should_stop():
+                return  # after the last checkpoint; the next sync resumes there
+        if cursor is not None:
+            cursor.advance(pending, checkpoint=False)
+        if self._client is not None and cursor is not None:
+            start_clock(reader.server_time, checkpoint=False)
+            yield from self._tombstones(cursor)
+
+    def _bulk_wanted(
+        self, tools: SyncTools, position: BackfillPosition | None, count: int | None, first_sync: bool
+    ) -> bool:
+        """Bulk Read for module streams (not subform rows) that resume a backfill or read a large
+        module from the beginning."""
+        if self._rows is not None or not tools.bulk_enabled:
+            return False
+        return position is not None or use_bulk_read(count, tools.bulk_read_threshold, first_sync=first_sync)
+
+    def _estimate(self) -> int | None:
+        """Zoho's record count as an ESTIMATE message (module streams only; none without the scopes)."""
+        if self._rows is not None or self._tools is None:
+            return None
+        api_name = self._spec.api_name
+        count = record_count(self._tools.client, api_name, MODULE_REQUEST_PARAMS.get(api_name))
+        if count is not None:
+            self._message_repository.emit_message(estimate_message(self._spec.stream_name, count))
+        return count
+
+    def _warn(self, warning: str) -> None:
+        self._message_repository.log_message(Level.WARN, lambda: {"message": warning})
 
     def _tombstones(self, cursor: ModuleCursor) -> Iterable[Record]:
         """Deleted records as tombstones (`id`, `_ab_cdc_deleted_at`, the cursor at the deletion time)."""
@@ -164,27 +223,6 @@ class SinglePartition(PartitionGenerator):
         yield self._partition
 
 
-def build_subform_stream(
-    child: SubformStreamSpec,
-    client: ZohoApiClient,
-    sync_mode: SyncMode,
-    state_manager: ConnectorStateManager,
-    message_repository: MessageRepository,
-    start_datetime: Any = None,
-) -> DefaultStream:
-    """One row per subform line (e.g. the line items of Quotes), read with the parent's cursor."""
-    return build_module_stream(
-        child.reading_spec(),
-        client,
-        sync_mode,
-        state_manager,
-        message_repository,
-        start_datetime=start_datetime,
-        rows=child.rows,
-        cursor_field=child.cursor_field,
-    )
-
-
 def build_module_stream(
     spec: ModuleStreamSpec,
     client: ZohoApiClient,
@@ -195,6 +233,7 @@ def build_module_stream(
     include_deleted: bool = False,
     rows: Callable[[dict[str, Any]], Iterable[dict[str, Any]]] | None = None,
     cursor_field: str | None = None,
+    tools: SyncTools | None = None,
 ) -> DefaultStream:
     """The stream for `spec`, reading incrementally when asked and when the module has a cursor.
 
@@ -205,6 +244,7 @@ def build_module_stream(
     incremental = sync_mode == SyncMode.incremental and spec.cursor_field is not None
     cursor: Cursor
     deletions_since = None
+    stored = None
     if incremental:
         assert spec.cursor_field is not None
         stored = state_manager.get_stream_state(name, None)
@@ -236,6 +276,8 @@ def build_module_stream(
         deletions_since=deletions_since,
         rows=rows,
         cursor_field=state_cursor,
+        tools=tools,
+        stored=stored,
     )
     return DefaultStream(
         partition_generator=SinglePartition(partition),

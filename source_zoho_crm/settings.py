@@ -37,6 +37,12 @@ CHAIN_ENDED_CODES = ("PAGINATION_LIMIT_EXCEEDED", "EXPIRED_VALUE")
 MODIFIED_TIME = "Modified_Time"
 MODULE_REQUEST_PARAMS: Mapping[str, Mapping[str, str]] = {"Leads": {"converted": "both"}}
 
+# ---- Bulk Read and credits --------------------------------------------------------------------------
+# First syncs and full refreshes of modules with at least this many records (Zoho's count API) use
+# Bulk Read (config `bulk_read_threshold`; 0 turns it off): one job page exports 200,000 records for
+# a few credits, where REST spends one credit per 200 records per 50 fields.
+DEFAULT_BULK_READ_THRESHOLD = 200_000
+
 # ---- deleted records --------------------------------------------------------------------------
 # The deleted-records API pages with `page` only, 200 entries a page.
 DELETED_PAGE_SIZE = 200
@@ -54,6 +60,38 @@ DELETED_REFUSED_CODES = (
 )
 # Zoho keeps deleted records in the recycle bin for 60 days; older deletions leave its log.
 DELETED_RETENTION = timedelta(days=60)
+
+# ---- module kinds (`generated_type` in /settings/modules) ----------------------------------------------
+# Which kinds become streams (BEHAVIOR.md, "Module kinds"). Every other api_supported kind (default,
+# custom, linking, field_tracker, picklisttracker, `__s` system modules, `viewable: false` ones) is a
+# module stream; refusals are found per module and leave it out with a warning.
+# Subform modules hold the lines of a parent's subform field: child streams `<module>_<field>`.
+CHILD_MODULE_KINDS = ("subform", "static_subform")
+# Web tabs are links to web pages, not records.
+NO_STREAM_MODULE_KINDS = ("web", "webtab", "webtab_link")
+
+# ---- subform lines (child streams) ----------------------------------------------------------------
+# Zoho sends subform, line-item, multi-select and multi-user lookup values only on `GET /{module}/{id}`.
+# Subform modules may refuse page tokens (the worst reading of the Subform API): paging goes on with
+# `page`, which stops at 2,000 records (this code); the rest comes from the parents' single-record GETs.
+PAGE_TOKEN_REFUSED_CODES = ("INVALID_DATA",)
+DISCRETE_PAGE_WALL_CODES = ("DISCRETE_PAGINATION_LIMIT_EXCEEDED",)
+# Keys naming a subform field's module, Zoho's real shape first (`"subform": null`), then older ones.
+SUBFORM_MODULE_KEYS = (
+    ("associated_module", "module"),
+    ("associated_module", "api_name"),
+    ("subform", "module"),
+)
+# Keys naming the linking module of a multi-select / multi-user lookup field (v7 field meta, v8 SDK).
+LINKING_MODULE_KEYS = (
+    ("linking_details", "module"),
+    ("multiselectlookup", "linking_module"),
+    ("multiuserlookup", "linking_module"),
+)
+
+# ---- rich text ------------------------------------------------------------------------------------
+# List GETs cut rich-text values to 500 characters; `actions/fetch_full_data` takes up to 200 ids.
+RICH_TEXT_IDS_PER_REQUEST = 200
 
 # ---- metadata -------------------------------------------------------------------------------------
 # What Zoho answers for /settings/territories when territory management is off.
@@ -74,7 +112,8 @@ EMPTY_STATUSES = (204, 304)
 TOKEN_REJECTED_CODES = ("INVALID_TOKEN", "AUTHENTICATION_FAILURE")
 # The token lacks a scope, or the user's profile lacks a permission: that stream is skipped.
 SCOPE_MISMATCH_CODE = "OAUTH_SCOPE_MISMATCH"
-ACCESS_DENIED_CODES = (SCOPE_MISMATCH_CODE, "NO_PERMISSION")
+# 400 AUTHORIZATION_FAILED ("User does not have sufficient privilege") is a permission refusal too.
+ACCESS_DENIED_CODES = (SCOPE_MISMATCH_CODE, "NO_PERMISSION", "AUTHORIZATION_FAILED")
 # Zoho's answer for a module that is not (or no longer) API-supported.
 INVALID_MODULE_CODE = "INVALID_MODULE"
 # Attempts per request for 429, 5xx, timeouts, dropped connections and truncated bodies

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,9 +25,11 @@ from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.auth import shared_token_provider
+from source_zoho_crm.bulk_backfill import SyncTools
 from source_zoho_crm.cdk_adapter import ConcurrentEngine
 from source_zoho_crm.config import ConfigError, concurrency_for_edition, parse_config
-from source_zoho_crm.errors import ZohoAccessError, ZohoError
+from source_zoho_crm.credits import CreditBudgetReached, CreditMeter
+from source_zoho_crm.errors import ZohoAccessError, ZohoError, ZohoInvalidModuleError
 from source_zoho_crm.inputs import prepare_config, read_config_file, read_state_file
 from source_zoho_crm.metadata import ZohoMetadata
 from source_zoho_crm.settings import DEFAULT_MAX_CONCURRENT, SCOPE_MISMATCH_CODE
@@ -124,7 +127,19 @@ class SourceZohoCrm(ConcurrentDeclarativeSource):
     ) -> Iterator[AirbyteMessage]:
         """The catalog's streams, built alone, on the CDK's concurrent engine."""
         zoho = self._session(config)
-        limit = self._concurrency_limit(zoho)
+        meter = CreditMeter(budget=zoho.config.api_credit_budget)
+        zoho.client.meter = meter
+        zoho.tools = SyncTools(
+            zoho.client,
+            meter,
+            bulk_read_threshold=zoho.config.bulk_read_threshold,
+            tokens=zoho.tokens,
+            org=zoho.metadata.org,
+        )
+        with ThreadPoolExecutor(max_workers=1) as side:  # start sooner: the module list meanwhile
+            modules = side.submit(_quietly, zoho.metadata.modules)
+            limit = self._concurrency_limit(zoho)
+            modules.result()
         zoho.client.set_max_concurrent(limit)
         engine = ConcurrentEngine(limit, self.logger)
         selection = {configured.stream.name: configured.sync_mode for configured in catalog.streams}
@@ -132,6 +147,18 @@ class SourceZohoCrm(ConcurrentDeclarativeSource):
             zoho, selection, ConnectorStateManager(state=state), engine.message_repository
         )
         yield from engine.read(streams, catalog)
+        self.logger.info(meter.summary())
+        if meter.should_stop():
+            # Raised after every stream's last state: the platform keeps them, and the next sync resumes.
+            raise CreditBudgetReached(meter.stop_message())
+
+
+def _quietly(call: Callable[[], T]) -> T | None:
+    """`call()`, its error left for the caller that needs the result to raise again (cached or not)."""
+    try:
+        return call()
+    except ZohoError:
+        return None
 
 
 def _step(scope: str, call: Callable[[], T]) -> T:
@@ -146,8 +173,9 @@ def _step(scope: str, call: Callable[[], T]) -> T:
 
 
 def _check_fields_scope(metadata: ZohoMetadata, modules: list[str]) -> None:
-    """Field metadata of the first module the user may read (a 403 on one module is not a scope problem)."""
-    last: ZohoAccessError | None = None
+    """Field metadata of the first module the user may read (a 403, 204 or INVALID_MODULE on one module
+    is not a scope problem)."""
+    last: ZohoAccessError | ZohoInvalidModuleError | None = None
     for module in modules[:5]:
         try:
             _step("ZohoCRM.settings.fields.READ", lambda module=module: metadata.fields(module))
@@ -156,6 +184,8 @@ def _check_fields_scope(metadata: ZohoMetadata, modules: list[str]) -> None:
             if denied.code == SCOPE_MISMATCH_CODE or "lacks the scope" in denied.message:
                 raise
             last = denied
+        except ZohoInvalidModuleError as refused:
+            last = refused
     if last is not None:
         raise last
 

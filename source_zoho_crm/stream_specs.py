@@ -1,15 +1,22 @@
-"""What a stream of a module or of a subform is made of: names, fields, cursor, schema, field chunks."""
+"""What a stream of a module is made of: names, fields, cursor, schema, field chunks."""
 
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
+from source_zoho_crm import messages
 from source_zoho_crm.schema_builder import build_stream_schema
-from source_zoho_crm.settings import CURSOR_CANDIDATES, DELETED_AT, MAX_FIELDS_PER_REQUEST, SORTABLE_FIELDS
+from source_zoho_crm.settings import (
+    CURSOR_CANDIDATES,
+    DELETED_AT,
+    LINKING_MODULE_KEYS,
+    MAX_FIELDS_PER_REQUEST,
+    SORTABLE_FIELDS,
+)
 
 logger = logging.getLogger("airbyte")
 
@@ -45,71 +52,6 @@ class ModuleStreamSpec:
             tuple(names[i : i + MAX_FIELDS_PER_REQUEST]) for i in range(0, len(names), MAX_FIELDS_PER_REQUEST)
         ]
 
-    def subform_streams(self) -> list[SubformStreamSpec]:
-        """A child stream per subform field (line items included), named `<module>_<subform>`."""
-        return [
-            SubformStreamSpec(self, str(f["api_name"]))
-            for f in self.fields_metadata
-            if str(f.get("data_type", "")).lower() == "subform" and f.get("api_name")
-        ]
-
-
-@dataclass(frozen=True)
-class SubformStreamSpec:
-    """The lines of one subform field, one row each, with the parent's id and cursor value."""
-
-    parent: ModuleStreamSpec
-    field_name: str
-    # The subform module's own field metadata (fetched for discovery only; a read needs no schema).
-    line_fields: tuple[Mapping[str, Any], ...] = ()
-
-    @property
-    def stream_name(self) -> str:
-        return f"{self.parent.stream_name}_{stream_name_for(self.field_name)}"
-
-    @property
-    def cursor_field(self) -> str | None:
-        return f"parent_{self.parent.cursor_field.lower()}" if self.parent.cursor_field else None
-
-    @property
-    def subform_module(self) -> str:
-        """The subform's module API name, as its field on the parent names it (else the field's name)."""
-        field = next((f for f in self.parent.fields_metadata if f.get("api_name") == self.field_name), {})
-        for key, inner in (("associated_module", "api_name"), ("subform", "module")):
-            value = field.get(key)
-            if isinstance(value, Mapping) and isinstance(value.get(inner), str) and value[inner]:
-                return value[inner]
-        return self.field_name
-
-    @property
-    def schema(self) -> Mapping[str, Any]:
-        """The line fields' schema plus `parent_id` and the parent's cursor."""
-        extra: dict[str, Any] = {"parent_id": {"type": ["null", "string"]}}
-        if self.cursor_field:
-            extra[self.cursor_field] = {
-                "type": ["null", "string"],
-                "format": "date-time",
-                "airbyte_type": "timestamp_with_timezone",
-            }
-        schema, warnings = build_stream_schema(self.line_fields, extra_properties=extra)
-        for warning in warnings:
-            logger.warning("Subform %s: %s", self.subform_module, warning)
-        return schema
-
-    def reading_spec(self) -> ModuleStreamSpec:
-        """The parent module read with only its cursor and this subform (one 50-field chunk)."""
-        names = tuple(n for n in ("id", self.parent.cursor_field, self.field_name) if n)
-        return replace(self.parent, stream_name=self.stream_name, field_names=names, schema=self.schema)
-
-    def rows(self, record: Mapping[str, Any]) -> list[dict[str, Any]]:
-        lines = record.get(self.field_name)
-        if not isinstance(lines, list):
-            return []
-        parent = {"parent_id": record.get("id")}
-        if self.cursor_field and self.parent.cursor_field:
-            parent[self.cursor_field] = record.get(self.parent.cursor_field)
-        return [{**line, **parent} for line in lines if isinstance(line, Mapping)]
-
 
 def build_module_spec(
     api_name: str, stream_name: str, fields: Sequence[Mapping[str, Any]], *, include_deleted: bool
@@ -118,6 +60,7 @@ def build_module_spec(
     schema, warnings = build_stream_schema(fields, extra_properties=extra)
     for warning in warnings:
         logger.warning("Module %s: %s", api_name, warning)
+    _describe_single_record_values(schema, fields, stream_name)
     names: list[str] = []
     for field in fields:
         name = field.get("api_name")
@@ -132,6 +75,39 @@ def build_module_spec(
         cursor_field=cursor,
         fields_metadata=tuple(fields),
     )
+
+
+def child_stream_name(parent_stream: str, field_name: str) -> str:
+    """The child stream of a subform field: `<module stream>_<field>` (e.g. `quotes_quoted_items`)."""
+    return f"{parent_stream}_{stream_name_for(field_name)}"
+
+
+def linking_module(field: Mapping[str, Any]) -> str | None:
+    """The linking module of a multi-select / multi-user lookup field, in any shape Zoho sends it."""
+    for key, inner in LINKING_MODULE_KEYS:
+        outer = field.get(key)
+        value = outer.get(inner) if isinstance(outer, Mapping) else None
+        if isinstance(value, Mapping) and isinstance(value.get("api_name"), str) and value["api_name"]:
+            return str(value["api_name"])
+    return None
+
+
+def _describe_single_record_values(
+    schema: Mapping[str, Any], fields: Sequence[Mapping[str, Any]], stream_name: str
+) -> None:
+    """Columns Zoho fills only on single-record GETs say where their values are streamed."""
+    properties = schema.get("properties", {})
+    for field in fields:
+        name, data_type = field.get("api_name"), str(field.get("data_type", "")).lower()
+        if not isinstance(name, str) or name not in properties:
+            continue
+        if data_type == "subform":
+            text = messages.SUBFORM_VALUES.format(stream=child_stream_name(stream_name, name))
+        elif data_type in ("multiselectlookup", "multiuserlookup") and (linking := linking_module(field)):
+            text = messages.LINKED_VALUES.format(stream=stream_name_for(linking), linking=linking)
+        else:
+            continue
+        properties[name] = {**properties[name], "description": text}
 
 
 def unique_stream_names(api_names: Sequence[str]) -> dict[str, str]:

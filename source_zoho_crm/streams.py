@@ -12,6 +12,8 @@ from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStrea
 
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.auth import ZohoTokenProvider
+from source_zoho_crm.bulk_backfill import SyncTools
+from source_zoho_crm.child_streams import build_child_stream
 from source_zoho_crm.config import ZohoConfig
 from source_zoho_crm.metadata import ZohoMetadata
 from source_zoho_crm.metadata_streams import (
@@ -19,7 +21,7 @@ from source_zoho_crm.metadata_streams import (
     cached_metadata_streams,
     deleted_records_stream,
 )
-from source_zoho_crm.module_stream import build_module_stream, build_subform_stream
+from source_zoho_crm.module_stream import build_module_stream
 
 DELETED_RECORDS = "deleted_records"
 
@@ -32,6 +34,7 @@ class ZohoSession:
     tokens: ZohoTokenProvider
     client: ZohoApiClient
     metadata: ZohoMetadata
+    tools: SyncTools | None = None  # set by `read`: the sync's credit meter and Bulk Read
 
 
 def build_streams(
@@ -81,12 +84,12 @@ def build_streams(
                     repository,
                     start,
                     include_deleted=include_deleted,
+                    tools=zoho.tools,
                 )
             )
-        children = metadata.subform_streams(spec) if discover else spec.subform_streams()
+        # A child stream's lines are read only when it is selected (its subform module's fields too).
         streams.extend(
-            build_subform_stream(child, client, mode(child.stream_name), state_manager, repository, start)
-            for child in children
-            if wanted(child.stream_name)
+            build_child_stream(child, client, mode(child.stream_name), state_manager, repository, start)
+            for child in metadata.subform_streams(spec, wanted)
         )
     return streams

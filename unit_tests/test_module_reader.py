@@ -54,7 +54,7 @@ def test_full_refresh_follows_page_tokens_past_2000_records(client: Any, request
     assert "If-Modified-Since" not in requests_mock.request_history[1].headers
 
 
-def test_more_than_50_fields_each_page_completed_by_ids(client: Any, requests_mock: Any) -> None:
+def test_more_than_50_fields_each_page_asked_once_per_chunk(client: Any, requests_mock: Any) -> None:
     names = ["id", "Modified_Time", *[f"F{i}" for i in range(120)]]
     spec = spec_for("Deals", names)
     chunks = spec.field_chunks()
@@ -77,8 +77,11 @@ def test_more_than_50_fields_each_page_completed_by_ids(client: Any, requests_mo
     assert len(records) == 300
     assert all(len(r) == len(names) for r in records)
     assert records[299]["F119"] == "F119-299"
-    # token + per page: 1 chain call + 2 extra chunks x 2 id groups (150 ids, 100 per request)
-    assert requests_mock.call_count == 1 + 2 * (1 + 2 * 2)
+    # token + per page: one call per chunk, side by side, each chunk following its own page token
+    assert requests_mock.call_count == 1 + 2 * 3
+    lists = [query(r) for r in requests_mock.request_history[1:]]
+    assert not [q for q in lists if "ids" in q]
+    assert sorted(q["fields"] for q in lists if "page_token" in q) == sorted(",".join(c) for c in chunks)
 
 
 def test_incremental_is_inclusive_sorted_and_reports_the_newest_instant(
@@ -205,3 +208,28 @@ def test_unsortable_cursor_reads_in_id_order_and_filters_by_the_cursor(
     pages = list(ModuleReader(client, spec, incremental=True, start=start).pages())
     assert [r["id"] for r in pages[0].records] == ["1"]
     assert query(requests_mock.request_history[1])["sort_by"] == "id"
+
+
+def test_a_full_refresh_past_the_chain_limit_reads_first_pages_by_modified_time(
+    client: Any, requests_mock: Any
+) -> None:
+    spec = spec_for("Leads", ["id", "Modified_Time", "Last_Name"])
+    stamps = [f"2025-01-01T00:00:{s:02d}+00:00" for s in range(12)]
+
+    def answer(request: Any, context: Any) -> dict:
+        q = query(request)
+        assert q["sort_by"] == "Modified_Time" and "page_token" not in q  # no chain to cut
+        since = request.headers.get("If-Modified-Since")
+        rows = [{"id": str(i), "Modified_Time": t, "Last_Name": "x"} for i, t in enumerate(stamps)]
+        if since:
+            from source_zoho_crm.datetimes import parse_zoho_datetime
+
+            rows = [r for r in rows if parse_zoho_datetime(r["Modified_Time"]) >= parse_zoho_datetime(since)]
+        return page(rows[:4], len(rows) > 4)
+
+    requests_mock.get(LEADS, json=answer)
+    reader = ModuleReader(client, spec, incremental=False)
+    reader.chain_limit, reader.expected = 5, len(stamps)
+    read = [r["id"] for p in reader.pages() for r in p.records]
+    assert sorted(read, key=int) == [str(i) for i in range(12)] and len(read) == 12
+    assert reader.requests <= 12 // 3 + 2  # pages overlap by the boundary second only

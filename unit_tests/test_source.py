@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -49,6 +50,8 @@ def org(requests_mock: Any) -> Any:
         return {"fields": FIELDS[name]}
 
     requests_mock.get(f"{API}/crm/v8/settings/fields", json=fields)
+    # Zoho's count API (ESTIMATE messages); a token without its scopes is tested in test_sync_tools.py.
+    requests_mock.get(re.compile(f"{API}/crm/v8/[A-Za-z_]+/actions/count"), json={"count": 3})
 
     def leads(request: Any, context: Any) -> dict:
         # Two pages without If-Modified-Since; with it, every record modified since (one page).
@@ -264,65 +267,6 @@ def test_tombstones_can_be_switched_off(org: Any) -> None:
     )
     run_read(raw_config(include_deleted=False), {"leads": SyncMode.incremental}, state)
     assert not [r for r in org.request_history if "/deleted" in r.url]
-
-
-def test_subform_lines_are_a_child_stream_with_parent_id_and_cursor(org: Any) -> None:
-    org.get(
-        f"{API}/crm/v8/settings/modules",
-        json={
-            "modules": [
-                *MODULES,
-                {"api_name": "Quotes", "api_supported": True},
-                {"api_name": "Quoted_Items", "api_supported": True, "generated_type": "subform"},
-            ]
-        },
-    )
-    FIELDS["Quotes"] = [
-        {"api_name": "Subject", "data_type": "text"},
-        {"api_name": "Modified_Time", "data_type": "datetime"},
-        {
-            "api_name": "Quoted_Items",
-            "data_type": "subform",
-            "json_type": "jsonarray",
-            "associated_module": {"api_name": "Quoted_Items", "module": "Quoted_Items"},
-        },
-    ]
-    FIELDS["Quoted_Items"] = [{"api_name": "Quantity", "data_type": "double", "json_type": "double"}]
-    org.get(
-        f"{API}/crm/v8/Quotes",
-        json={
-            "data": [
-                {
-                    "id": "q1",
-                    "Modified_Time": "2025-03-04T17:29:00+05:30",
-                    "Quoted_Items": [{"id": "l1", "Quantity": 2}, {"id": "l2", "Quantity": 1}],
-                },
-                {"id": "q2", "Modified_Time": "2025-03-04T18:29:00+05:30", "Quoted_Items": None},
-            ],
-            "info": {"more_records": False},
-        },
-    )
-    try:
-        catalog = discover(SourceZohoCrm(config=raw_config()), raw_config()).catalog.catalog
-        child = next(s for s in catalog.streams if s.name == "quotes_quoted_items")
-        assert child.default_cursor_field == ["parent_modified_time"]
-        assert child.json_schema["properties"]["Quantity"]["type"] == ["null", "number"]  # the line fields
-        assert "quoted_items" not in {s.name for s in catalog.streams}  # a subform module is no stream
-        org.reset_mock()
-        output = run_read(raw_config(), {"quotes_quoted_items": SyncMode.incremental})
-    finally:
-        del FIELDS["Quotes"], FIELDS["Quoted_Items"]
-    assert not [r for r in org.request_history if "module=Quoted_Items" in r.url]  # a read needs no schema
-    rows = [r.record.data for r in output.records]
-    assert rows == [
-        {"id": "l1", "Quantity": 2, "parent_id": "q1", "parent_modified_time": "2025-03-04T17:29:00+05:30"},
-        {"id": "l2", "Quantity": 1, "parent_id": "q1", "parent_modified_time": "2025-03-04T17:29:00+05:30"},
-    ]
-    quotes_call = next(r for r in org.request_history if "/crm/v8/Quotes" in r.url)
-    assert quotes_call.qs["fields"] == ["modified_time,quoted_items"]  # only what the rows need
-    assert output.state_messages[-1].state.stream.stream_state.__dict__ == {
-        "parent_modified_time": "2025-03-04T12:59:00Z"
-    }
 
 
 def test_metadata_streams_reuse_the_metadata_already_fetched(org: Any) -> None:

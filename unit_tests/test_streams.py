@@ -84,23 +84,23 @@ def test_a_subform_stream_alone_fetches_the_fields_of_its_parent_only(org: Any) 
         {
             "api_name": "Quoted_Items",
             "data_type": "subform",
-            "associated_module": {"api_name": "Quoted_Items"},
+            "subform": None,
+            "associated_module": {"module": "Quoted_Items", "id": "7"},
         },
     ]
+    FIELDS["Quoted_Items"] = [{"api_name": "Quantity", "data_type": "double"}]
     org.get(
-        f"{API}/crm/v8/Quotes",
-        json={
-            "data": [{"id": "q1", "Modified_Time": "2025-03-04T17:29:00Z", "Quoted_Items": [{"id": "l1"}]}],
-            "info": {"more_records": False},
-        },
+        f"{API}/crm/v8/Quoted_Items",
+        json={"data": [{"id": "l1", "Parent_Id": {"id": "q1"}}], "info": {"more_records": False}},
     )
     try:
         output = run_read(raw_config(), {"quotes_quoted_items": SyncMode.full_refresh})
     finally:
-        del FIELDS["Quotes"]
-    assert [r.record.data["id"] for r in output.records] == ["l1"]
+        del FIELDS["Quotes"], FIELDS["Quoted_Items"]
+    assert [(r.record.data["id"], r.record.data["parent_id"]) for r in output.records] == [("l1", "q1")]
     fields_calls = [r.qs["module"] for r in org.request_history if r.path == "/crm/v8/settings/fields"]
-    assert fields_calls == [["quotes"]]
+    assert fields_calls == [["quotes"], ["quoted_items"]]  # the parent and its subform module, no other
+    assert not [r for r in org.request_history if r.path == "/crm/v8/quotes"]  # lines are not on lists
 
 
 def test_max_concurrent_requests_one_keeps_one_request_in_flight(org: Any) -> None:

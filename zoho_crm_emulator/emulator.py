@@ -107,8 +107,11 @@ class ZohoCrmEmulator:
     def records(self, module: str) -> list[dict[str, Any]]:
         return self.app.state.records(module)
 
-    def deleted_records(self, module: str) -> list[dict[str, Any]]:
-        return self.app.state.deleted_records(module)
+    def deleted_records(self, module: str, listed: bool = False) -> list[dict[str, Any]]:
+        """Every deleted entry; `listed`: only those `/{module}/deleted` still lists (the retention days)."""
+        days = self.settings.deleted_retention_days if listed else 0
+        kept_since = self.app.state.clock.now() - days * 86400 if days else 0
+        return self.app.state.deleted_records(module, kept_since)
 
     def stats(self) -> dict[str, Any]:
         return self.app.control.stats()

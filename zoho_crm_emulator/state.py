@@ -576,10 +576,11 @@ class OrgState:
         with self.lock:
             return orjson.loads(orjson.dumps([e.rec for e in ms.entries.values()]))
 
-    def deleted_records(self, module: str) -> list[dict[str, Any]]:
+    def deleted_records(self, module: str, kept_since: float = 0) -> list[dict[str, Any]]:
+        """Deleted entries of `module` deleted at or after `kept_since` (epoch seconds; 0: all)."""
         ms = self._require(module)
         with self.lock:
-            return [dict(d.item) for d in ms.deleted]
+            return [dict(d.item) for d in ms.deleted if d.deleted_ts >= kept_since]
 
     def _require(self, module: str) -> ModuleState:
         ms = self.module(module)
