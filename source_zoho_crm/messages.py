@@ -65,6 +65,10 @@ NO_SORTABLE_CURSOR = (
     "Module {module} has more than {limit:,} records and no {cursor}, "
     "so Zoho's page tokens cannot reach the rest of it."
 )
+IMS_IGNORED_PAST_CHAIN = (
+    "Zoho ignores If-Modified-Since on module {module}, which has more than {limit:,} records, so "
+    "neither its page tokens nor Modified_Time order can reach the rest of it."
+)
 NO_NEXT_PAGE_TOKEN = "Zoho said module {module} has more records but sent no next_page_token."
 
 # ---- child_streams.py ------------------------------------------------------------------------------

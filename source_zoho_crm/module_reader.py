@@ -80,6 +80,7 @@ class ModuleReader:
         self._extra_params = dict(MODULE_REQUEST_PARAMS.get(spec.api_name, {}))
         self._chain_cut = False
         self._fetcher = ChunkFetcher(client, self._path, self._chunks, self._extra_params, self._what)
+        self._ims_ignored = False  # set once Zoho answered records older than If-Modified-Since
         self._side: tuple[Any, ...] | None = None  # the last list call's other chunks, for _add_other_chunks
         self._expect_more = False
         self.server_time: datetime | None = None
@@ -141,6 +142,7 @@ class ModuleReader:
                 inclusive = True
             if sent is not None and any(i < sent for i in valid):
                 logger.info("Zoho ignores If-Modified-Since on %s; reading it in id order.", self._what)
+                self._ims_ignored = True
                 yield from self._pages_in_id_order(keep_from=start, exclude=exclude)
                 return
             newest = max(valid) if valid else since
@@ -268,6 +270,10 @@ class ModuleReader:
                 messages.NO_SORTABLE_CURSOR.format(
                     module=self._spec.api_name, limit=self.chain_limit, cursor=MODIFIED_TIME
                 )
+            )
+        if self._ims_ignored:  # Modified_Time order cannot page either: say so instead of looping
+            raise ZohoApiError(
+                messages.IMS_IGNORED_PAST_CHAIN.format(module=self._spec.api_name, limit=self.chain_limit)
             )
         for page in self._first_pages(keep_from, exclude=frozenset(seen)):
             page.checkpoint = False

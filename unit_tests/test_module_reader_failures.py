@@ -172,3 +172,25 @@ def test_a_module_of_two_field_chunks_is_completed_by_one_ids_request_per_page(
     assert all(set(r) == set(names) for r in records)
     assert records[-1]["F59"] == "F59-149" and records[-1]["F0"] == "F0-149"
     # Every record carries both chunks, whatever requests fetched the second one.
+
+
+def test_past_the_chain_limit_a_module_whose_server_ignores_if_modified_since_fails_instead_of_looping(
+    client: Any, requests_mock: Any
+) -> None:
+    """Incremental, Zoho ignoring the header: id order, cut at the chain limit; Modified_Time order cannot
+    page either (it falls back to id order), so the read stops with a message rather than recursing."""
+    module = FakeModule(ims="ignored")
+    for second in range(1, 10):
+        module.add(1, second)
+    module.install(requests_mock, API)
+    start = BASE + timedelta(seconds=5)
+    reader = ModuleReader(
+        client, spec_for("Leads", ["id", "Modified_Time"]), incremental=True, start=start
+    )
+    reader.page_size = 2
+    reader.chain_limit = 4
+    with pytest.raises(ZohoApiError) as raised:
+        for _ in reader.pages():
+            pass
+    assert raised.value.message == messages.IMS_IGNORED_PAST_CHAIN.format(module="Leads", limit=4)
+    assert module.list_calls < 10
