@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from source_zoho_crm.settings import OBJECT_VALUED_FIELDS
+
 Schema = dict[str, Any]
 
 JSON_SCHEMA_DRAFT_07 = "http://json-schema.org/draft-07/schema#"
@@ -154,6 +156,8 @@ def field_schema(field: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
         return {}, f"Field metadata is not an object ({type(field).__name__}); accepting any value"
     if field.get("api_name") == TAG_API_NAME:
         return _tags(), None
+    if field.get("api_name") in OBJECT_VALUED_FIELDS:
+        return _lookup(), None
     raw_type = field.get("data_type")
     data_type = _lower(raw_type)
     if data_type is None:

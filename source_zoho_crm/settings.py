@@ -33,6 +33,9 @@ MAX_FIELDS_PER_REQUEST = 50
 CHAIN_ENDED_CODES = ("PAGINATION_LIMIT_EXCEEDED", "EXPIRED_VALUE")
 # Per-module request parameters. Leads: converted leads are hidden unless asked for, and a CRM
 # extract wants the whole funnel.
+# Fields whose metadata type disagrees with their record value: `Wizard` is `bigint` in /settings/fields
+# but `{"id", "name"}` in records (the v8 OAS record schema); they get the lookup object's schema.
+OBJECT_VALUED_FIELDS = ("Wizard",)
 # The only cursor If-Modified-Since is documented to filter on (and `sort_by` accepts).
 MODIFIED_TIME = "Modified_Time"
 MODULE_REQUEST_PARAMS: Mapping[str, Mapping[str, str]] = {"Leads": {"converted": "both"}}

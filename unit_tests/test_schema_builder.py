@@ -145,6 +145,14 @@ def test_tag_field_is_array_of_named_objects(data_type: str | None) -> None:
     assert field_schema(field) == (TAGS, None)
 
 
+def test_wizard_field_takes_the_object_its_records_carry() -> None:
+    """`Wizard` is `bigint` in Zoho's field metadata but `{"id", "name"}` in records (v8 OAS)."""
+    schema, warning = field_schema({"api_name": "Wizard", "data_type": "bigint", "json_type": "jsonobject"})
+    assert warning is None
+    assert _validator(schema).is_valid({"name": "Lead Wizard", "id": "100000000000000039"})
+    assert _validator(schema).is_valid(None)
+
+
 @pytest.mark.parametrize(("return_type", "expected"), RETURN_TYPE_CASES)
 def test_formula_follows_return_type(return_type: str, expected: dict[str, Any]) -> None:
     field = {"api_name": "F", "data_type": "formula", "formula": {"return_type": return_type}}
