@@ -68,7 +68,7 @@ class ZohoResponse:
         return (self.body.get("info") or {}) if self.body else {}
 
 
-class _Transient(Exception):
+class TransientError(Exception):
     """A failure worth retrying: 429, 5xx, timeouts, dropped connections, truncated bodies."""
 
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
@@ -166,7 +166,7 @@ class ZohoApiClient:
             try:
                 response = self._send(url, params, headers, token)
                 result = self._interpret(response, what, described)
-            except _Transient as transient:
+            except TransientError as transient:
                 if attempt >= self.max_attempts:
                     raise ZohoApiError(
                         messages.FAILED_AFTER_RETRIES.format(
@@ -212,9 +212,9 @@ class ZohoApiClient:
                 )
                 response.content  # noqa: B018 - read the whole body inside the slot
             except (requests.ConnectionError, requests.Timeout) as error:
-                raise _Transient(f"{type(error).__name__}") from None
+                raise TransientError(f"{type(error).__name__}") from None
             except requests.exceptions.ChunkedEncodingError:
-                raise _Transient(messages.TRUNCATED_RESPONSE) from None
+                raise TransientError(messages.TRUNCATED_RESPONSE) from None
         if self.meter is not None and response.status_code != 429 and response.status_code < 500:
             self.meter.charge(headers=response.headers)
         return response
@@ -226,13 +226,13 @@ class ZohoApiClient:
         body = _parse(response.content)
         if status == 200:
             if not isinstance(body, Mapping):
-                raise _Transient(messages.UNREADABLE_BODY)
+                raise TransientError(messages.UNREADABLE_BODY)
             return ZohoResponse(status, body, response.headers)
         error = _error_of(body)
         code = str(error.get("code", ""))
         message = str(error.get("message", ""))
         if status == 429 or status >= 500:
-            raise _Transient(f"HTTP {status} {code}".strip(), _retry_after(response))
+            raise TransientError(f"HTTP {status} {code}".strip(), _retry_after(response))
         if status == 401 and code in TOKEN_REJECTED_CODES:
             return None
         if code == SCOPE_MISMATCH_CODE:
@@ -244,7 +244,7 @@ class ZohoApiClient:
         if code == INVALID_MODULE_CODE:
             raise ZohoInvalidModuleError(messages.INVALID_MODULE.format(what=what), code=code, status=status)
         if body is None and status >= 400:
-            raise _Transient(messages.UNREADABLE_ERROR_BODY.format(status=status))
+            raise TransientError(messages.UNREADABLE_ERROR_BODY.format(status=status))
         raise ZohoApiError(
             messages.HTTP_ERROR.format(
                 status=status, code=code, what=what, message=message, request=described

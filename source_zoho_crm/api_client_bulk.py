@@ -21,7 +21,7 @@ from typing import IO, Any
 import orjson
 import requests
 
-from source_zoho_crm.api_client import ZohoApiClient
+from source_zoho_crm.api_client import TransientError, ZohoApiClient
 from source_zoho_crm.auth import AUTH_HEADER_PREFIX, ZohoTokenProvider
 from source_zoho_crm.credits import CreditMeter
 from source_zoho_crm.errors import ZohoAccessError, ZohoApiError, ZohoAuthError
@@ -37,13 +37,6 @@ DOWNLOAD_CHUNK_BYTES = 1 << 20
 class BulkReadUnavailable(ZohoAccessError):
     """Bulk Read cannot serve this module (no `ZohoCRM.bulk.READ` scope, module or field not
     supported, job failed): the caller reads the module over REST instead, with a warning."""
-
-
-class _Transient(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
 
 
 class RateWindow:
@@ -140,7 +133,7 @@ class BulkTransport:
                     self._meter.charge(credits, headers=response.headers)
                 if self._check(response, what, described, target):
                     return response
-            except _Transient as transient:
+            except TransientError as transient:
                 if attempt >= self.max_attempts:
                     raise ZohoApiError(
                         f"Bulk Read of {what} failed after {attempt} attempts "
@@ -184,9 +177,9 @@ class BulkTransport:
                 else:
                     response.content  # noqa: B018 - read the (small) JSON body inside the slot
             except (requests.ConnectionError, requests.Timeout) as error:
-                raise _Transient(type(error).__name__) from None
+                raise TransientError(type(error).__name__) from None
             except requests.exceptions.ChunkedEncodingError:
-                raise _Transient("a truncated response") from None
+                raise TransientError("a truncated response") from None
         return response
 
     def _check(
@@ -197,17 +190,17 @@ class BulkTransport:
         if status in (200, 201, 202) and target is not None and not _is_json(response):
             target.seek(0)
             if not zipfile.is_zipfile(target):
-                raise _Transient("a truncated or unreadable archive")
+                raise TransientError("a truncated or unreadable archive")
             target.seek(0)
             return True
         body = _parse(response.content) if target is None or _is_json(response) else None
         if status in (200, 201, 202) and target is None:
             if not isinstance(body, Mapping):
-                raise _Transient("a truncated or unreadable response body")
+                raise TransientError("a truncated or unreadable response body")
             return True
         code, message = _error_of(body)
         if status == 429 or status >= 500:
-            raise _Transient(f"HTTP {status} {code}".strip(), _retry_after(response))
+            raise TransientError(f"HTTP {status} {code}".strip(), _retry_after(response))
         if status == 401 and code in TOKEN_REJECTED_CODES:
             return False
         if code == "OAUTH_SCOPE_MISMATCH":
@@ -226,7 +219,7 @@ class BulkTransport:
                 status=status,
             )
         if body is None and status >= 400:
-            raise _Transient(f"HTTP {status} with an unreadable body")
+            raise TransientError(f"HTTP {status} with an unreadable body")
         raise ZohoApiError(
             f"Zoho answered HTTP {status} {code} to the Bulk Read of {what}: {message} ({described})",
             code=code,

@@ -17,9 +17,9 @@ from typing import Any
 from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.child_specs import ChildStreamSpec
-from source_zoho_crm.datetimes import if_modified_since_header, parse_zoho_datetime, to_utc_iso
+from source_zoho_crm.datetimes import if_modified_since_header, to_utc_iso
 from source_zoho_crm.errors import ZohoApiError, ZohoInvalidModuleError
-from source_zoho_crm.module_reader import ModuleReader, Page
+from source_zoho_crm.module_reader import ModuleReader, Page, cursor_instant
 from source_zoho_crm.settings import (
     API_VERSION_PATH,
     CHAIN_ENDED_CODES,
@@ -83,7 +83,7 @@ class ChildReader:
             for number, lines in enumerate(
                 self._lines(spec, cursor if in_cursor_order else "id", "asc", headers)
             ):
-                instants = [_instant(line.get(cursor)) if cursor else None for line in lines]
+                instants = [cursor_instant(line.get(cursor)) if cursor else None for line in lines]
                 if number == 0 and in_cursor_order and start and any(i and i < start for i in instants):
                     # The module ignores If-Modified-Since: the changed lines are the newest ones.
                     yield from self._newest_first(spec, start, seen)
@@ -110,7 +110,7 @@ class ChildReader:
             for lines in self._lines(spec, str(cursor), "desc", None):
                 rows, reached = [], False
                 for line in lines:
-                    instant = _instant(line.get(cursor))
+                    instant = cursor_instant(line.get(cursor))
                     if instant is not None and instant < down_to:
                         reached = True
                         continue
@@ -215,7 +215,7 @@ class ChildReader:
                     for row in parent_rows:
                         if str(row.get("id")) in stop.seen:
                             continue
-                        instant = _instant(row.get(line_cursor)) if line_cursor else None
+                        instant = cursor_instant(row.get(line_cursor)) if line_cursor else None
                         if since is not None and instant is not None and instant < since:
                             continue  # read from the subform module already, or unchanged
                         rows.append(row)
@@ -228,11 +228,3 @@ class ChildReader:
         )
         return [row for record in response.data for row in self._child.rows_of_parent(record)]
 
-
-def _instant(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return parse_zoho_datetime(value)
-    except ValueError:
-        return None

@@ -136,7 +136,7 @@ class ModuleReader:
             records = response.data
             if not records:
                 return
-            instants = [_instant(r.get(MODIFIED_TIME)) for r in records]
+            instants = [cursor_instant(r.get(MODIFIED_TIME)) for r in records]
             valid = [i for i in instants if i is not None]
             if sent is not None and sent in valid:
                 inclusive = True
@@ -179,7 +179,7 @@ class ModuleReader:
             found_new = False
             for response in self._chain_responses(params, sent):
                 records = response.data
-                instants = [_instant(r.get(MODIFIED_TIME)) for r in records]
+                instants = [cursor_instant(r.get(MODIFIED_TIME)) for r in records]
                 page = self._fresh_page(records, instants, start, emitted, exclude, second)
                 found_new = found_new or bool(page.records)
                 yield page
@@ -299,7 +299,7 @@ class ModuleReader:
             while True:
                 response = self._client.get(self._path, params, headers, what=self._what)
                 for record in response.data:
-                    record_id, instant = str(record.get("id")), _instant(record.get(MODIFIED_TIME))
+                    record_id, instant = str(record.get("id")), cursor_instant(record.get(MODIFIED_TIME))
                     changed = record_id in stamps and stamps[record_id] != record.get(MODIFIED_TIME)
                     if changed and instant is not None and instant >= since:
                         stale.append(record_id)
@@ -410,7 +410,7 @@ def _forget_before(emitted: dict[tuple[str, Any], datetime], instant: datetime |
         del emitted[key]
 
 
-def _instant(value: Any) -> datetime | None:
+def cursor_instant(value: Any) -> datetime | None:
     """The cursor value in UTC; a missing or malformed value never moves the cursor."""
     if not value:
         return None
@@ -421,12 +421,12 @@ def _instant(value: Any) -> datetime | None:
 
 
 def _at_or_after(value: Any, instant: datetime) -> bool:
-    parsed = _instant(value)
+    parsed = cursor_instant(value)
     return parsed is None or parsed >= instant
 
 
 def _newest(records: list[dict[str, Any]], cursor_field: str | None) -> datetime | None:
     if cursor_field is None:
         return None
-    values = [v for v in (_instant(r.get(cursor_field)) for r in records) if v is not None]
+    values = [v for v in (cursor_instant(r.get(cursor_field)) for r in records) if v is not None]
     return max(values) if values else None
