@@ -14,15 +14,13 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import orjson
 import requests
-from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
 
 from source_zoho_crm.api_domain import api_url_from_domain, dc_of_api_url
-from source_zoho_crm.config import ZohoConfig, api_url_for, parse_config
+from source_zoho_crm.config import ZohoConfig, api_url_for
 from source_zoho_crm.errors import ZohoAuthError
 from source_zoho_crm.token_errors import TokenError, TokenErrorKind, classify_token_error
 from source_zoho_crm.token_store import StoredToken, TokenStore, store_for
@@ -234,28 +232,3 @@ def shared_token_provider(config: ZohoConfig) -> ZohoTokenProvider:
         if provider is None:
             provider = _PROVIDERS[key] = ZohoTokenProvider(config, store=store_for(config))
         return provider
-
-
-@dataclass
-class ZohoSharedOAuthAuthenticator(DeclarativeAuthenticator):
-    """Manifest authenticator: sends the shared token as `Authorization: Zoho-oauthtoken <token>`."""
-
-    config: Mapping[str, Any]
-    parameters: InitVar[Mapping[str, Any]]
-    _provider: ZohoTokenProvider = field(init=False, repr=False)
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._provider = shared_token_provider(parse_config(self.config))
-
-    @property
-    def auth_header(self) -> str:
-        return "Authorization"
-
-    @property
-    def token(self) -> str:
-        return AUTH_HEADER_PREFIX + self._provider.token()
-
-    def refresh_and_set_access_token(self) -> None:
-        """Called by the CDK after a 401 INVALID_TOKEN: drop the rejected token so the next call refreshes."""
-        current = self._provider.token()
-        self._provider.invalidate(current)

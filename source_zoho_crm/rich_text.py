@@ -40,10 +40,12 @@ def merge_rich_text(client: ZohoApiClient, spec: ModuleStreamSpec, records: list
     """Replace the cut rich-text values of a page's records by whole ones: one call per 200 records per
     50 rich-text fields, only for modules that have such fields."""
     names = rich_text_fields(spec)
+    if not names:
+        return
     ids = [str(record["id"]) for record in records if record.get("id") is not None]
     with _lock:
         refused_modules = _refused.setdefault(client, set())
-    if not names or not ids or spec.api_name in refused_modules:
+    if not ids or spec.api_name in refused_modules:
         return
     by_id = {str(record.get("id")): record for record in records}
     path = f"{API_VERSION_PATH}/{spec.api_name}/actions/fetch_full_data"

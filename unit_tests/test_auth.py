@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from source_zoho_crm.api_domain import api_url_from_domain
-from source_zoho_crm.auth import ZohoSharedOAuthAuthenticator, ZohoTokenProvider, shared_token_provider
+from source_zoho_crm.auth import ZohoTokenProvider, shared_token_provider
 from source_zoho_crm.config import parse_config
 from source_zoho_crm.errors import ZohoAuthError
 from unit_tests.conftest import TOKEN_URL, raw_config
@@ -118,10 +118,8 @@ def test_throttle_then_success(config: Any, requests_mock: Any) -> None:
 
 def test_one_provider_per_credentials_in_the_process(config: Any, token_ok: Any) -> None:
     assert shared_token_provider(config) is shared_token_provider(parse_config(raw_config()))
-    authenticator = ZohoSharedOAuthAuthenticator(config=raw_config(), parameters={})
-    other = ZohoSharedOAuthAuthenticator(config=raw_config(), parameters={})
-    assert authenticator.get_auth_header() == {"Authorization": "Zoho-oauthtoken access-1"}
-    assert other.get_auth_header() == {"Authorization": "Zoho-oauthtoken access-1"}
+    assert shared_token_provider(config).token() == "access-1"
+    assert shared_token_provider(parse_config(raw_config())).token() == "access-1"
     assert token_ok.call_count == 1
 
 

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from source_zoho_crm import auth
-from source_zoho_crm.auth import ZohoSharedOAuthAuthenticator, ZohoTokenProvider, shared_token_provider
+from source_zoho_crm.auth import ZohoTokenProvider, shared_token_provider
 from source_zoho_crm.config import parse_config
 from source_zoho_crm.errors import ZohoAuthError
 from source_zoho_crm.token_store import StoredToken
@@ -221,17 +221,3 @@ def test_api_url_asks_for_no_token_when_one_is_held(requests_mock: Any) -> None:
 def test_other_credentials_get_their_own_provider(config: Any) -> None:
     other = parse_config(raw_config(refresh_token="1000.another-refresh-token"))
     assert shared_token_provider(config) is not shared_token_provider(other)
-
-
-def test_the_manifests_refresh_drops_the_rejected_token(config: Any, requests_mock: Any) -> None:
-    """REFRESH_TOKEN_THEN_RETRY calls refresh_and_set_access_token: the retry must carry a new token."""
-    mock = _tokens(
-        requests_mock,
-        {"access_token": "old", "expires_in": 3600},
-        {"access_token": "new", "expires_in": 3600},
-    )
-    authenticator = ZohoSharedOAuthAuthenticator(config=raw_config(), parameters={})
-    assert authenticator.token == "Zoho-oauthtoken old"
-    authenticator.refresh_and_set_access_token()
-    assert authenticator.token == "Zoho-oauthtoken new"
-    assert mock.call_count == 2
