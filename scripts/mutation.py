@@ -55,6 +55,9 @@ _TOMBSTONE_TESTS = (
 
 CORE: dict[str, Core] = {
     "module_reader": Core("source_zoho_crm/module_reader.py", _READ_TESTS),
+    "module_requests": Core(
+        "source_zoho_crm/module_requests.py", (*_READ_TESTS, "unit_tests/test_chunk_fetch.py")
+    ),
     "cursor": Core(
         "source_zoho_crm/cursor.py",
         ("unit_tests/test_cursor.py", *_READ_TESTS, *_TOMBSTONE_TESTS, "unit_tests/test_inputs.py"),
@@ -106,6 +109,7 @@ _DELETED = "source_zoho_crm/deleted_records.py"
 _HEADER_CASE = "HTTP header names are case-insensitive"
 _CURSOR = "source_zoho_crm/cursor.py"
 _READER = "source_zoho_crm/module_reader.py"
+_REQUESTS = "source_zoho_crm/module_requests.py"
 _UNCALLED = "a Cursor method the CDK's concurrent read never calls here (the partitions are the connector's)"
 _CLOSE = "the stream's close_partition emits the same state right after (this line changes nothing)"
 _TMPDIR = "the temporary file elsewhere on the same file system: the replace is still atomic"
@@ -222,11 +226,11 @@ LEFT_OUT: tuple[LeftOut, ...] = tuple(
             "+ return",
             "after this break the chain was not cut, so the function returns anyway",
         ),
-        (_READER, "ModuleReader._new_deletions", '{"if-modified-since":', _HEADER_CASE),
-        (_READER, "ModuleReader._new_deletions", '{"IF-MODIFIED-SINCE":', _HEADER_CASE),
+        (_REQUESTS, "ModuleRequests.new_deletions", '{"if-modified-since":', _HEADER_CASE),
+        (_REQUESTS, "ModuleRequests.new_deletions", '{"IF-MODIFIED-SINCE":', _HEADER_CASE),
         (
-            _READER,
-            "ModuleReader._new_deletions",
+            _REQUESTS,
+            "ModuleRequests.new_deletions",
             "what=None",
             "the name is only in an error this function catches and logs at info level",
         ),

@@ -19,7 +19,8 @@ from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.child_specs import ChildStreamSpec
 from source_zoho_crm.datetimes import if_modified_since_header, to_utc_iso
 from source_zoho_crm.errors import ZohoApiError, ZohoInvalidModuleError
-from source_zoho_crm.module_reader import ModuleReader, Page, cursor_instant
+from source_zoho_crm.module_reader import ModuleReader, Page
+from source_zoho_crm.module_requests import cursor_instant
 from source_zoho_crm.settings import (
     API_VERSION_PATH,
     CHAIN_ENDED_CODES,

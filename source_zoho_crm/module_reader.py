@@ -12,32 +12,27 @@ of page tokens is used only where nothing else can page (a full refresh, a dense
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from source_zoho_crm import messages
-from source_zoho_crm.api_client import ZohoApiClient, ZohoResponse
-from source_zoho_crm.chunk_fetch import ChunkFetcher
-from source_zoho_crm.datetimes import if_modified_since_header, parse_zoho_datetime
-from source_zoho_crm.errors import ZohoApiError, ZohoError
+from source_zoho_crm.api_client import ZohoApiClient
+from source_zoho_crm.errors import ZohoApiError
 from source_zoho_crm.metadata import ModuleStreamSpec
-from source_zoho_crm.rich_text import merge_rich_text
-from source_zoho_crm.settings import (
-    API_VERSION_PATH,
-    CHAIN_ENDED_CODES,
-    CHAIN_LIMIT,
-    MODIFIED_TIME,
-    MODULE_REQUEST_PARAMS,
-    PAGE_SIZE,
+from source_zoho_crm.module_requests import (
+    ONE_SECOND,
+    ModuleRequests,
+    at_or_after,
+    cursor_instant,
+    newest_of,
 )
+from source_zoho_crm.settings import CHAIN_LIMIT, MODIFIED_TIME, PAGE_SIZE
 
 logger = logging.getLogger("airbyte")
 
 
-ONE_SECOND = timedelta(seconds=1)
 # Passes over a second holding more than a page of records before giving up (records keep moving).
 MAX_DENSE_PASSES = 10
 
@@ -70,25 +65,23 @@ class ModuleReader:
         incremental: bool,
         start: datetime | None = None,
     ) -> None:
-        self._client = client
         self._spec = spec
         self._incremental = incremental and spec.cursor_field is not None
         self._start = start if self._incremental else None
-        self._chunks = spec.field_chunks()
-        self._path = f"{API_VERSION_PATH}/{spec.api_name}"
-        self._what = f"module {spec.api_name}"
-        self._extra_params = dict(MODULE_REQUEST_PARAMS.get(spec.api_name, {}))
-        self._chain_cut = False
-        self._fetcher = ChunkFetcher(client, self._path, self._chunks, self._extra_params, self._what)
+        self._calls = ModuleRequests(client, spec)
         self._ims_ignored = False  # set once Zoho answered records older than If-Modified-Since
-        self._side: tuple[Any, ...] | None = None  # the last list call's other chunks, for _add_other_chunks
-        self._expect_more = False
-        self.server_time: datetime | None = None
-        """Zoho's clock (`Date`) at the first answer of this read; None until then or without the header."""
         self.expected: int | None = None
         """Zoho's record count, when known: a full refresh past the chain limit reads by Modified_Time."""
-        self.requests = 0
+
+    @property
+    def requests(self) -> int:
         """List requests made by this read (ids requests for other chunks not counted)."""
+        return self._calls.requests
+
+    @property
+    def server_time(self) -> datetime | None:
+        """Zoho's clock (`Date`) at the first answer of this read; None until then or without the header."""
+        return self._calls.server_time
 
     def pages(self) -> Iterator[Page]:
         try:
@@ -107,7 +100,7 @@ class ModuleReader:
             else:
                 yield from self._pages_in_id_order(keep_from=None)
         finally:
-            self._fetcher.close()
+            self._calls.close()
 
     def _past_chain_limit(self) -> bool:
         return (
@@ -116,6 +109,9 @@ class ModuleReader:
             and self.expected is not None
             and self.expected > self.chain_limit
         )
+
+    def _list_params(self, sort: Mapping[str, str]) -> dict[str, Any]:
+        return self._calls.list_params(sort, self.page_size)
 
     # ------------------------------------------------------------------ Modified_Time order
     def _first_pages(self, start: datetime | None, exclude: frozenset[str]) -> Iterator[Page]:
@@ -132,7 +128,7 @@ class ModuleReader:
         emitted: dict[tuple[str, Any], datetime] = {}
         while True:
             sent = None if since is None else (since if inclusive else since - ONE_SECOND)
-            response = self._list(params, sent)
+            response = self._calls.list(params, sent)
             records = response.data
             if not records:
                 return
@@ -141,7 +137,7 @@ class ModuleReader:
             if sent is not None and sent in valid:
                 inclusive = True
             if sent is not None and any(i < sent for i in valid):
-                logger.info("Zoho ignores If-Modified-Since on %s; reading it in id order.", self._what)
+                logger.info("Zoho ignores If-Modified-Since on %s; reading it in id order.", self._calls.what)
                 self._ims_ignored = True
                 yield from self._pages_in_id_order(keep_from=start, exclude=exclude)
                 return
@@ -177,7 +173,7 @@ class ModuleReader:
         newest: datetime | None = None
         for _ in range(MAX_DENSE_PASSES):
             found_new = False
-            for response in self._chain_responses(params, sent):
+            for response in self._calls.chain(params, sent, self.chain_limit):
                 records = response.data
                 instants = [cursor_instant(r.get(MODIFIED_TIME)) for r in records]
                 page = self._fresh_page(records, instants, start, emitted, exclude, second)
@@ -191,7 +187,10 @@ class ModuleReader:
                 return newest
         raise ZohoApiError(
             messages.DENSE_SECOND_KEPT_MOVING.format(
-                what=self._what, page_size=self.page_size, cursor=MODIFIED_TIME, instant=second.isoformat()
+                what=self._calls.what,
+                page_size=self.page_size,
+                cursor=MODIFIED_TIME,
+                instant=second.isoformat(),
             )
         )
 
@@ -213,7 +212,7 @@ class ModuleReader:
             if instant is not None:
                 emitted[key] = instant
             fresh.append(record)
-        self._add_other_chunks(fresh)
+        self._calls.add_other_chunks(fresh)
         return Page(fresh, newest)
 
     # ------------------------------------------------------------------ id order
@@ -230,7 +229,7 @@ class ModuleReader:
         deletions: set[str] = set()
         # Wide modules: the Modified_Time each record came out with, checked once the chain is read.
         stamps: dict[str, Any] | None = (
-            {} if self._fetcher.wide and MODIFIED_TIME in self._chunks[0] else None
+            {} if self._calls.fetcher.wide and MODIFIED_TIME in self._calls.chunks[0] else None
         )
         first_began = None
         passes = 0
@@ -238,32 +237,36 @@ class ModuleReader:
             passes += 1
             began = None
             pages_read = 0
-            for response in self._chain_responses(params, None):
+            for response in self._calls.chain(params, None, self.chain_limit):
                 began = began or response.date
                 first_began = first_began or began
                 pages_read += 1
                 records = [r for r in response.data if str(r.get("id")) not in seen]
                 seen.update(str(r.get("id")) for r in records)
                 if self._incremental and cursor_field and keep_from is not None:
-                    records = [r for r in records if _at_or_after(r.get(cursor_field), keep_from)]
-                self._add_other_chunks(records)
+                    records = [r for r in records if at_or_after(r.get(cursor_field), keep_from)]
+                self._calls.add_other_chunks(records)
                 if stamps is not None:
                     stamps.update((str(r.get("id")), r.get(MODIFIED_TIME)) for r in records)
-                newest = _newest(records, cursor_field) if self._incremental else None
+                newest = newest_of(records, cursor_field) if self._incremental else None
                 if newest and began and cursor_field == MODIFIED_TIME:
                     # A record modified behind the chain's position is read by the next sync.
                     newest = min(newest, began - ONE_SECOND)
                 yield Page(records, newest, checkpoint=False)
-            if self._chain_cut or pages_read < 2 or passes >= MAX_DENSE_PASSES:
+            if self._calls.chain_cut or pages_read < 2 or passes >= MAX_DENSE_PASSES:
                 break
-            if not self._new_deletions(began, deletions):
+            if not self._calls.new_deletions(began, deletions, self.page_size):
                 break
             logger.info(
-                "Records of %s were deleted during the read; reading it again for any it skipped.", self._what
+                "Records of %s were deleted during the read; reading it again for any it skipped.",
+                self._calls.what,
             )
         if stamps:
-            yield from self._changed_while_read(first_began, stamps)
-        if not self._chain_cut:
+            for records in self._calls.changed_while_read(
+                first_began, stamps, self.page_size, self.chain_limit
+            ):
+                yield Page(records, None, checkpoint=False)
+        if not self._calls.chain_cut:
             return
         if cursor_field != MODIFIED_TIME:
             raise ZohoApiError(
@@ -279,128 +282,6 @@ class ModuleReader:
             page.checkpoint = False
             yield page
 
-    def _changed_while_read(self, began: datetime | None, stamps: Mapping[str, Any]) -> Iterator[Page]:
-        """Records of a wide module modified while the chain was read may have come out with chunks of
-        two versions (the first chunk older than another): one look at what changed since the chain
-        began (usually one call), and each record read before its last change comes out again whole."""
-        if began is None:
-            return
-        since = began - ONE_SECOND
-        params: dict[str, Any] = {
-            "fields": MODIFIED_TIME,
-            "sort_by": MODIFIED_TIME,
-            "sort_order": "asc",
-            "per_page": self.page_size,
-            **self._extra_params,
-        }
-        headers = {"If-Modified-Since": if_modified_since_header(since)}
-        stale: list[str] = []
-        try:
-            while True:
-                response = self._client.get(self._path, params, headers, what=self._what)
-                for record in response.data:
-                    record_id, instant = str(record.get("id")), cursor_instant(record.get(MODIFIED_TIME))
-                    changed = record_id in stamps and stamps[record_id] != record.get(MODIFIED_TIME)
-                    if changed and instant is not None and instant >= since:
-                        stale.append(record_id)
-                token = response.info.get("next_page_token")
-                if not response.info.get("more_records") or not token or len(stale) >= self.chain_limit:
-                    break
-                params["page_token"] = token
-        except ZohoError as error:
-            logger.info("Cannot check %s for changes during the read (%s).", self._what, error.code or error)
-            return
-        for start in range(0, len(stale), self.page_size):
-            yield Page(self._fetcher.whole(stale[start : start + self.page_size]), None, checkpoint=False)
-
-    def _new_deletions(self, began: datetime | None, known: set[str]) -> bool:
-        """Whether Zoho's deleted log has entries from `began` on that `known` lacks (adds them). Without a
-        `Date` or without access to the log nothing can be checked, and the read stands."""
-        if began is None:
-            return False
-        try:
-            response = self._client.get(
-                f"{self._path}/deleted",
-                {"type": "all", "page": 1, "per_page": self.page_size},
-                {"If-Modified-Since": if_modified_since_header(began - ONE_SECOND)},
-                what=f"deleted records of {self._spec.api_name}",
-            )
-        except ZohoError as error:
-            logger.info(
-                "Cannot check %s for deletions during the read (%s).", self._what, error.code or error
-            )
-            return False
-        ids = {str(entry.get("id")) for entry in response.data} - known
-        known.update(ids)
-        return bool(ids)
-
-    # ------------------------------------------------------------------ requests
-    def _list_params(self, sort: Mapping[str, str]) -> dict[str, Any]:
-        return {
-            "fields": ",".join(self._chunks[0]) if self._chunks else "id",
-            "per_page": self.page_size,
-            **sort,
-            **self._extra_params,
-        }
-
-    def _list(self, params: Mapping[str, Any], since: datetime | None, chain: bool = False) -> ZohoResponse:
-        """The first chunk's page; the other chunks are asked at the same time when the page is likely
-        to hold records (a chain, a read from the beginning, a page after one with more records), else
-        only once it holds some (a quiet incremental sync costs one call, not one per chunk)."""
-        headers = {"If-Modified-Since": if_modified_since_header(since)} if since else None
-        began = time.monotonic()
-        side = None
-        if self._fetcher.wide and (chain or since is None or self._expect_more):
-            side = self._fetcher.side_calls(params, headers, chained=chain)
-        response = self._client.get(self._path, params, headers, what=self._what)
-        self._side = (params, headers, side, chain, began, response.date)
-        self._expect_more = bool(response.info.get("more_records"))
-        self.requests += 1
-        if self.server_time is None:
-            self.server_time = response.date
-        return response
-
-    def _chain_responses(self, params: Mapping[str, Any], since: datetime | None) -> Iterator[ZohoResponse]:
-        """One page-token chain; sets `_chain_cut` when it ended before the module did."""
-        self._chain_cut = False
-        self._fetcher.start_chain()
-        token: str | None = None
-        read = 0
-        while True:
-            request = dict(params, page_token=token) if token else params
-            try:
-                response = self._list(request, since, chain=True)
-            except ZohoApiError as error:
-                if error.code in CHAIN_ENDED_CODES and read:
-                    self._chain_cut = True
-                    return
-                raise
-            if not response.data:
-                return
-            read += len(response.data)
-            yield response
-            if not response.info.get("more_records"):
-                return
-            token = response.info.get("next_page_token")
-            if not token:
-                raise ZohoApiError(messages.NO_NEXT_PAGE_TOKEN.format(module=self._spec.api_name))
-            if read >= self.chain_limit:
-                self._chain_cut = True
-                return
-
-    def _add_other_chunks(self, records: list[dict[str, Any]]) -> None:
-        """Merge the other chunks of the last list call into its records (see chunk_fetch.py); then
-        rich text whole, after the chunks, which carry the cut values."""
-        if not records:
-            return
-        if self._fetcher.wide and self._side is not None:
-            params, headers, side, chain, began, date = self._side
-            self._side = None
-            if side is None:
-                side = self._fetcher.side_calls(params, headers, chained=False)
-            self._fetcher.merge(records, side, chain, began, date)
-        merge_rich_text(self._client, self._spec, records)
-
 
 def _forget_before(emitted: dict[tuple[str, Any], datetime], instant: datetime | None) -> None:
     """Keep only the keys a later first page can return again."""
@@ -408,25 +289,3 @@ def _forget_before(emitted: dict[tuple[str, Any], datetime], instant: datetime |
         return
     for key in [k for k, v in emitted.items() if v < instant]:
         del emitted[key]
-
-
-def cursor_instant(value: Any) -> datetime | None:
-    """The cursor value in UTC; a missing or malformed value never moves the cursor."""
-    if not value:
-        return None
-    try:
-        return parse_zoho_datetime(value)
-    except ValueError:
-        return None
-
-
-def _at_or_after(value: Any, instant: datetime) -> bool:
-    parsed = cursor_instant(value)
-    return parsed is None or parsed >= instant
-
-
-def _newest(records: list[dict[str, Any]], cursor_field: str | None) -> datetime | None:
-    if cursor_field is None:
-        return None
-    values = [v for v in (cursor_instant(r.get(cursor_field)) for r in records) if v is not None]
-    return max(values) if values else None
