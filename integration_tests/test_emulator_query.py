@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Callable
 
 import requests
 
 from integration_tests.emulator_helpers import (
+    api,
     error,
     get,
 )
@@ -82,3 +84,29 @@ def test_bulk_read(emu: ZohoCrmEmulator, s: requests.Session) -> None:
         rows = list(csv.DictReader(io.StringIO(archive.read(f"{job['id']}.csv").decode())))
     assert len(rows) == 300 and set(rows[0]) == {"Id", "Last_Name", "Email", "Account_Name"}
     assert {r["Id"] for r in rows} == {r["id"] for r in emu.records("Contacts")}
+
+
+def test_benchmark_virtual_records_are_served_by_bulk_read_and_count_only(
+    make_emu: Callable[..., ZohoCrmEmulator],
+) -> None:
+    emu = make_emu(bulk_virtual_records=1_050, bulk_page_size=400, bulk_complete_after=0)
+    session = api(emu)
+    real = {r["id"] for r in emu.records("Contacts")}
+    assert 0 < len(real) < 1_050
+    assert get(session, "/crm/v8/Contacts/actions/count").json() == {"count": 1_050}
+    ids: list[str] = []
+    for page in (1, 2, 3):
+        body = {"query": {"module": {"api_name": "Contacts"}, "fields": ["Last_Name"], "page": page}}
+        job = session.post(f"{emu.url}/crm/bulk/v8/read", json=body, timeout=10).json()["data"][0]["details"]
+        result = get(session, f"/crm/bulk/v8/read/{job['id']}").json()["data"][0]["result"]
+        assert result["more_records"] is (page < 3)
+        download = get(session, result["download_url"])
+        with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
+            rows = list(csv.DictReader(io.StringIO(archive.read(f"{job['id']}.csv").decode())))
+        assert result["count"] == len(rows) == min(400, 1_050 - 400 * (page - 1))
+        assert all(row["Last_Name"] for row in rows)
+        ids.extend(row["Id"] for row in rows)
+    assert len(ids) == len(set(ids)) == 1_050 and real <= set(ids)
+    # REST lists only the real records.
+    listed = get(session, "/crm/v8/Contacts", params={"fields": "Last_Name", "per_page": 200}).json()
+    assert len(listed["data"]) == min(200, len(real))

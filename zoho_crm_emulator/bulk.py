@@ -35,6 +35,7 @@ COMPARATORS = {
     "starts_with": "like",
     "ends_with": "like",
 }
+VIRTUAL_ID_BASE = 4_000_000_000_000_000_000  # ids of benchmark-only virtual records
 SKIPPED_TYPES = frozenset({"subform", "multiselectlookup", "multiuserlookup", "fileupload", "imageupload"})
 
 
@@ -230,18 +231,29 @@ class BulkApi:
             matching = sorted(
                 (e for e in ms.entries.values() if predicate is None or predicate(e)), key=lambda e: e.idn
             )
-            chunk = matching[(job.page - 1) * size : job.page * size]
-            out = io.StringIO()
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(["Id", *job.fields])
-            for e in chunk:
-                writer.writerow([e.id, *(csv_value(e.rec.get(f)) for f in job.fields)])
+            rows = [[e.id, *(csv_value(e.rec.get(f)) for f in job.fields)] for e in matching]
+        total = max(len(rows), self.settings.bulk_virtual_records) if rows else 0
+        first, last = (job.page - 1) * size, min(job.page * size, total)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["Id", *job.fields])
+        if total == len(rows):
+            writer.writerows(rows[first:last])
+        else:  # benchmark only: copies of the real rows under new ids (settings.bulk_virtual_records)
+            tails = []
+            for row in rows:
+                line = io.StringIO()
+                csv.writer(line, lineterminator="\n").writerow(row[1:])
+                tails.append(line.getvalue())
+            for index in range(first, last):
+                row_id = rows[index][0] if index < len(rows) else str(VIRTUAL_ID_BASE + index)
+                out.write(f"{row_id}{',' if job.fields else ''}{tails[index % len(rows)]}")
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(f"{job.id}.csv", out.getvalue())
         job.archive = buffer.getvalue()
-        job.count = len(chunk)
-        job.more = job.page * size < len(matching)
+        job.count = max(0, last - first)
+        job.more = job.page * size < total
         job.state = "COMPLETED"
 
     def result(self, req: Request) -> Response:

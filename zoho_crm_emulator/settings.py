@@ -91,6 +91,10 @@ class EmulatorSettings:
     # bulk read
     bulk_page_size: int = 200000
     bulk_complete_after: float = 0.5  # seconds until a job is COMPLETED (or after two polls)
+    # Benchmark only, not Zoho behaviour: Bulk Read and the count API serve this many records per module
+    # (the real ones, then copies of them under new ids), so a 1,000,000-record backfill is measured
+    # without the emulator holding it. 0 = off.
+    bulk_virtual_records: int = 0
     # faults (API calls only)
     latency_ms: int = 0
     rate_429: float = 0.0
