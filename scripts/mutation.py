@@ -46,6 +46,8 @@ _READ_TESTS = (
     "unit_tests/test_module_reader_id_order.py",
     "unit_tests/test_module_reader_failures.py",
     "unit_tests/test_no_loss.py",
+    "unit_tests/test_wide_no_loss.py",
+    "unit_tests/test_chunk_fetch.py",
 )
 _TOMBSTONE_TESTS = (
     "unit_tests/test_deleted_records.py",
@@ -55,9 +57,7 @@ _TOMBSTONE_TESTS = (
 
 CORE: dict[str, Core] = {
     "module_reader": Core("source_zoho_crm/module_reader.py", _READ_TESTS),
-    "module_requests": Core(
-        "source_zoho_crm/module_requests.py", (*_READ_TESTS, "unit_tests/test_chunk_fetch.py")
-    ),
+    "module_requests": Core("source_zoho_crm/module_requests.py", _READ_TESTS),
     "cursor": Core(
         "source_zoho_crm/cursor.py",
         ("unit_tests/test_cursor.py", *_READ_TESTS, *_TOMBSTONE_TESTS, "unit_tests/test_inputs.py"),
@@ -227,6 +227,10 @@ LEFT_OUT: tuple[LeftOut, ...] = tuple(
             "after this break the chain was not cut, so the function returns anyway",
         ),
         (_REQUESTS, "ModuleRequests.new_deletions", '{"if-modified-since":', _HEADER_CASE),
+        (_REQUESTS, "ModuleRequests.list", '{"if-modified-since":', _HEADER_CASE),
+        (_REQUESTS, "ModuleRequests.list", '{"IF-MODIFIED-SINCE":', _HEADER_CASE),
+        (_REQUESTS, "ModuleRequests.changed_while_read", '{"if-modified-since":', _HEADER_CASE),
+        (_REQUESTS, "ModuleRequests.changed_while_read", '{"IF-MODIFIED-SINCE":', _HEADER_CASE),
         (_REQUESTS, "ModuleRequests.new_deletions", '{"IF-MODIFIED-SINCE":', _HEADER_CASE),
         (
             _REQUESTS,
