@@ -179,9 +179,7 @@ def test_due_reemits_every_record_whole_and_the_merge_keeps_the_new_values(
     table = DedupTable("Modified_Time")
     table.merge([Row(r, 1_000 + n) for n, r in enumerate(first.records)])
     table.merge([Row(r, 2_000 + n) for n, r in enumerate(second.records)])
-    assert {k: row.data for k, row in table.rows.items()} == {
-        i: {**r} for i, r in module.records.items()
-    }
+    assert {k: row.data for k, row in table.rows.items()} == {i: {**r} for i, r in module.records.items()}
     # A third sync the same day is not due any more.
     calls = module.list_calls
     third = sync(client, second.state)
