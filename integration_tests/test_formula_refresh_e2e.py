@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+import requests
 
 from integration_tests.airbyte_merge import DedupTable, Row
 from source_zoho_crm.formula_refresh import STATE_KEY
@@ -102,3 +103,37 @@ def test_a_due_refresh_brings_new_formula_values_to_the_merged_destination(
     assert all(
         row.data.get("Last_Name") and row.data.get("Modified_Time") for row in tables["leads"].rows.values()
     )
+
+
+def test_the_control_call_changes_formula_values_and_nothing_else(
+    zoho_emulator_factory: Callable[..., ZohoCrmEmulator],
+) -> None:
+    emulator = zoho_emulator_factory()
+    before = {r["id"]: r for r in emulator.records("Leads")}
+    some = sorted(before)[:3]
+    answer = requests.post(
+        f"{emulator.url}/__emulator__/modules/Leads/recompute_formulas", json={"ids": some}, timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["ids"] == some and set(body["fields"]) == {
+        "Score_Label",
+        "Weighted_Revenue",
+        "Next_Review_Date",
+        "Total_Touchpoints",
+    }
+    after = {r["id"]: r for r in emulator.records("Leads")}
+    for record_id, record in after.items():
+        unchanged = {k: v for k, v in record.items() if k not in body["fields"]}
+        assert unchanged == {k: v for k, v in before[record_id].items() if k not in body["fields"]}
+        computed = {f: record.get(f) for f in body["fields"]}
+        if record_id in some:
+            assert (
+                computed == body["values"][record_id] != {f: before[record_id].get(f) for f in body["fields"]}
+            )
+        else:
+            assert computed == {f: before[record_id].get(f) for f in body["fields"]}
+    refused = requests.post(
+        f"{emulator.url}/__emulator__/modules/Contacts/recompute_formulas", json={}, timeout=10
+    )
+    assert refused.status_code == 400 and "no formula" in refused.json()["error"]
