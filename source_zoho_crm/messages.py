@@ -114,7 +114,7 @@ FORMULA_REFRESH_DONE = (
 )
 FORMULA_REFRESH_STOPPED = (
     "Stream {stream}: formula refresh stopped after {records} records (credit budget); the next sync "
-    "starts it again."
+    "goes on with it."
 )
 
 def catalogue() -> dict[str, str]:

@@ -29,7 +29,6 @@ from source_zoho_crm.cursor import ModuleCursor, cursor_from_state
 from source_zoho_crm.datetimes import to_utc_iso
 from source_zoho_crm.deleted_records import deleted_pages, tombstone
 from source_zoho_crm.errors import ZohoAccessError, ZohoError, ZohoInvalidModuleError
-from source_zoho_crm.formula_refresh import STATE_KEY as FORMULA_STATE_KEY
 from source_zoho_crm.formula_refresh import FormulaRefresh, formula_refresh_for
 from source_zoho_crm.metadata import ModuleStreamSpec
 from source_zoho_crm.module_reader import ModuleReader
@@ -273,13 +272,13 @@ def build_module_stream(
             client,
             spec,
             formula_refresh_days if rows is None else 0,
-            last=cursor_from_state(name, FORMULA_STATE_KEY, stored),
-            first_read=cursor_from_state(name, state_cursor, stored) is None,
-            meter=tools.meter if tools is not None else None,
+            stored,
+            state_cursor,
+            tools.meter if tools is not None else None,
             info=lambda text: message_repository.log_message(Level.INFO, lambda: {"message": text}),
         )
-        if formula is not None and formula.last is not None:  # kept in every checkpoint until refreshed
-            cursor.set_extra_state(FORMULA_STATE_KEY, to_utc_iso(formula.last))
+        if formula is not None:
+            formula.seed(cursor)
     else:
         start = None
         cursor = FinalStateCursor(name, None, message_repository)

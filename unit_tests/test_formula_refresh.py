@@ -28,7 +28,8 @@ from source_zoho_crm.bulk_backfill import SyncTools
 from source_zoho_crm.config import ConfigError, parse_config
 from source_zoho_crm.credits import CreditMeter
 from source_zoho_crm.datetimes import to_utc_iso
-from source_zoho_crm.formula_refresh import STATE_KEY, formula_fields, formula_refresh_for
+from source_zoho_crm.errors import ZohoStateError
+from source_zoho_crm.formula_refresh import POSITION_KEY, STATE_KEY, formula_fields, formula_refresh_for
 from source_zoho_crm.inputs import prepare_config
 from source_zoho_crm.metadata import build_module_spec
 from source_zoho_crm.module_stream import build_module_stream
@@ -128,8 +129,8 @@ def test_only_formula_and_rollup_fields_count_and_modules_without_them_are_never
     assert formula_fields(spec) == ("Score", "Touches")
     plain = build_module_spec("Contacts", "contacts", FIELDS[:3], include_deleted=False)
     assert formula_fields(plain) == ()
-    assert formula_refresh_for(None, plain, 7, None, False, None) is None  # type: ignore[arg-type]
-    assert formula_refresh_for(None, spec, 0, None, False, None) is None  # type: ignore[arg-type]
+    assert formula_refresh_for(None, plain, 7, None, "Modified_Time", None) is None  # type: ignore[arg-type]
+    assert formula_refresh_for(None, spec, 0, None, "Modified_Time", None) is None  # type: ignore[arg-type]
 
 
 def test_first_sync_reads_everything_and_keeps_zohos_clock_without_an_extra_call(
@@ -194,23 +195,41 @@ def test_state_without_the_instant_refreshes_at_once(client: ZohoApiClient, modu
     assert len(result.records) == 2 + 5 and result.state[STATE_KEY] == zoho_now(module)
 
 
-def test_an_interrupted_refresh_keeps_the_old_instant_and_restarts_next_time(
+def test_an_interrupted_refresh_keeps_the_old_instant_and_goes_on_from_its_position(
     client: ZohoApiClient, module: FakeModule, tokens: ZohoTokenProvider, requests_mock: Any
 ) -> None:
     module.clock = 100
     first = sync(client, None)
-    for n in range(400):  # three pages of 200 in id order
+    for n in range(400):  # three pages of 200 in Modified_Time order
         module.add(1, 30 + n, Last_Name="C", Score=0.0, Touches=0.0)
     module.clock = 100 + 8 * DAY
+    began = zoho_now(module)
     state = {**first.state, "Modified_Time": to_utc_iso(BASE + timedelta(seconds=429))}
     meter = CreditMeter(budget=3)
     metered = ZohoApiClient(API, tokens, max_concurrent=2, sleep=lambda _: None, meter=meter)
     stopped = sync(metered, state, meter=meter)
-    assert meter.spent == 3 and len(stopped.records) == 1 + 400  # the first page, then two refresh pages
-    assert stopped.state[STATE_KEY] == first.state[STATE_KEY]
-    assert any("formula refresh stopped after 400 records" in log for log in stopped.logs)
+    assert meter.spent == 3  # the incremental page, then two refresh pages: the budget
+    refreshed = {r["id"] for r in stopped.records[1:]}
+    # 200, then 198 new: page 2 repeats the boundary seconds (If-Modified-Since one second early)
+    assert len(refreshed) == 398 and any(
+        "formula refresh stopped after 398 records" in x for x in stopped.logs
+    )
+    assert stopped.state[STATE_KEY] == first.state[STATE_KEY]  # not finished: the old instant
+    position = stopped.state[POSITION_KEY]
+    assert position["started"] == began and position["from"] == to_utc_iso(BASE + timedelta(seconds=422))
+    assert stopped.state["Modified_Time"] == state["Modified_Time"]
+    # The next sync (an hour later) goes on from the position, not from the top, and finishes.
+    module.clock += 3600
+    calls = module.list_calls
     again = sync(client, stopped.state)
-    assert len(again.records) == 1 + 405 and again.state[STATE_KEY] == zoho_now(module)
+    rest = {r["id"] for r in again.records[1:]}
+    assert module.list_calls - calls == 2 and len(rest) <= 9  # seconds 421 (one early) to 429
+    assert refreshed | rest == set(module.records)
+    assert again.state[STATE_KEY] == began and POSITION_KEY not in again.state
+    # Finished at `began`: not due again before 7 days after it.
+    calls = module.list_calls
+    sync(client, again.state)
+    assert module.list_calls - calls == 1
 
 
 def test_child_rows_and_full_refresh_never_refresh(client: ZohoApiClient, module: FakeModule) -> None:
@@ -232,3 +251,35 @@ def test_the_option_is_parsed_with_its_spellings_and_named_in_errors() -> None:
     for bad in (-1, "weekly", True, 1.5):
         with pytest.raises(ConfigError, match="formula_refresh_days"):
             parse_config(raw_config(formula_refresh_days=bad))
+
+
+def test_a_module_without_modified_time_is_refreshed_in_id_order_without_a_position(
+    client: ZohoApiClient, requests_mock: Any
+) -> None:
+    fake = FakeModule()
+    for n in range(3):
+        fake.add(1, 10 + n, Created_Time="2025-01-01T00:00:00+00:00", Score=1.0)
+    fake.install(requests_mock, API)
+    fields = [
+        {"api_name": "id", "data_type": "bigint", "json_type": "string"},
+        {"api_name": "Created_Time", "data_type": "datetime", "json_type": "string"},
+        {
+            "api_name": "Score",
+            "data_type": "formula",
+            "json_type": "double",
+            "formula": {"return_type": "double"},
+        },
+    ]
+    state = {"Created_Time": "2025-01-01T00:00:00Z", STATE_KEY: "2024-01-01T00:00:00Z"}
+    fake.clock = 100
+    result = sync(client, state, fields=fields)
+    sorts = [q.qs.get("sort_by") for q in requests_mock.request_history if q.path.endswith("/leads")]
+    assert sorts == [["id"], ["id"]]  # the incremental read and the refresh, both in id order
+    assert len(result.records) == 3 + 3 and POSITION_KEY not in result.state
+    assert result.state[STATE_KEY] == zoho_now(fake)
+
+
+def test_an_unreadable_position_is_a_clear_state_error(client: ZohoApiClient, module: FakeModule) -> None:
+    state = {"Modified_Time": "2025-01-01T00:00:20Z", POSITION_KEY: {"from": "soon", "started": "x"}}
+    with pytest.raises(ZohoStateError, match="formula_refresh.from"):
+        sync(client, state)
