@@ -283,3 +283,17 @@ def test_an_unreadable_position_is_a_clear_state_error(client: ZohoApiClient, mo
     state = {"Modified_Time": "2025-01-01T00:00:20Z", POSITION_KEY: {"from": "soon", "started": "x"}}
     with pytest.raises(ZohoStateError, match="formula_refresh.from"):
         sync(client, state)
+
+
+def test_the_refresh_reports_the_credits_it_spent(
+    module: FakeModule, tokens: ZohoTokenProvider, token_ok: Any
+) -> None:
+    for n in range(300):
+        module.add(1, 30 + n, Last_Name="C", Score=0.0, Touches=0.0)
+    meter = CreditMeter()
+    metered = ZohoApiClient(API, tokens, max_concurrent=2, sleep=lambda _: None, meter=meter)
+    state = {"Modified_Time": to_utc_iso(BASE + timedelta(seconds=329)), STATE_KEY: "2024-01-01T00:00:00Z"}
+    result = sync(metered, state, meter=meter)
+    # 305 records in Modified_Time order: two first pages; plus the incremental read's one page.
+    assert meter.spent_by_stream() == {"leads": 3}
+    assert any("refreshed: 305 records emitted again, 2 credits" in log for log in result.logs)
