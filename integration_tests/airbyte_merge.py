@@ -4,7 +4,9 @@ the connector's tombstones are applied.
 Source of the rule (airbytehq/airbyte, read 2026-11):
 - airbyte-integrations/connectors/destination-snowflake/src/main/kotlin/io/airbyte/integrations/
   destination/snowflake/sql/SnowflakeDirectLoadSqlGenerator.kt (`upsertTable`, `selectDedupedRecords`),
-  with CDC hard deletes on. (The BigQuery and Redshift generators were not read for this model.)
+  with CDC hard deletes on. The BigQuery one (destination-bigquery/.../direct_load_tables/
+  BigqueryDirectLoadSqlGenerator.kt, `upsertTable`, `selectDedupedRecords`, read 2026-11) has the same
+  ordering and the same `newer` condition, and its UPDATE sets every column. (Redshift was not read.)
 1. Within a batch, per primary key, keep ROW_NUMBER() = 1 of
    `ORDER BY <cursor> DESC NULLS LAST, _airbyte_extracted_at DESC` (ties: the database picks any).
 2. MERGE into the final table, with `newer` =

@@ -220,6 +220,15 @@ def api_credit_budget(raw: Mapping[str, Any]) -> int | None:
     return _whole_number(raw, "api_credit_budget", 1, usage)
 
 
+def formula_refresh_days(raw: Mapping[str, Any]) -> int:
+    usage = (
+        "it is how many days apart incremental syncs re-emit every record of modules with formula or "
+        "rollup fields (default 0, off)"
+    )
+    number = _whole_number(raw, "formula_refresh_days", 0, usage)
+    return 0 if number is None else number
+
+
 def redact(message: str, raw: Mapping[str, Any]) -> str:
     for secret in _secret_candidates(raw):
         message = message.replace(secret, "***").replace(repr(secret)[1:-1], "***")

@@ -31,6 +31,7 @@ _OPTIONAL_KEYS = (
     "include_deleted",
     "bulk_read_threshold",
     "api_credit_budget",
+    "formula_refresh_days",
     "dc_region",
     "environment",
 )
@@ -67,6 +68,7 @@ def prepare_config(raw: Any) -> dict[str, Any]:
         ("max_concurrent_requests", parsed.max_concurrent_requests),
         ("bulk_read_threshold", parsed.bulk_read_threshold),
         ("api_credit_budget", parsed.api_credit_budget),
+        ("formula_refresh_days", parsed.formula_refresh_days),
     ):
         if value is None:
             config.pop(key, None)

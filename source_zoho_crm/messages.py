@@ -103,6 +103,20 @@ DELETIONS_PAST_WALL = (
 )
 
 
+# ---- formula_refresh.py ----------------------------------------------------------------------------
+FORMULA_REFRESH_START = (
+    "Stream {stream}: refreshing formula and rollup values ({fields}; last refreshed {last}, every "
+    "{days} days): reading every record again, whole (the cost of a full refresh)."
+)
+FORMULA_REFRESH_DONE = (
+    "Stream {stream}: formula and rollup values refreshed: {records} records emitted again, "
+    "{credits} credits."
+)
+FORMULA_REFRESH_STOPPED = (
+    "Stream {stream}: formula refresh stopped after {records} records (credit budget); the next sync "
+    "goes on with it."
+)
+
 def catalogue() -> dict[str, str]:
     """Every template of this module by name."""
     return {name: value for name, value in globals().items() if name.isupper() and isinstance(value, str)}

@@ -29,6 +29,7 @@ from source_zoho_crm.cursor import ModuleCursor, cursor_from_state
 from source_zoho_crm.datetimes import to_utc_iso
 from source_zoho_crm.deleted_records import deleted_pages, tombstone
 from source_zoho_crm.errors import ZohoAccessError, ZohoError, ZohoInvalidModuleError
+from source_zoho_crm.formula_refresh import FormulaRefresh, formula_refresh_for
 from source_zoho_crm.metadata import ModuleStreamSpec
 from source_zoho_crm.module_reader import ModuleReader
 from source_zoho_crm.progress import Progress, estimate_message, record_count
@@ -58,8 +59,10 @@ class ModulePartition(Partition):
         cursor_field: str | None = None,
         tools: SyncTools | None = None,
         stored: Mapping[str, Any] | None = None,
+        formula: FormulaRefresh | None = None,
     ) -> None:
         self._spec = spec
+        self._formula = formula  # formula and rollup freshness (formula_refresh_days), when due
         self._tools = tools  # the sync's meter and Bulk Read; None in tests of the reader alone
         self._stored = stored  # the stream state this sync started from
         self._cursor_field = cursor_field or spec.cursor_field
@@ -130,6 +133,8 @@ class ModulePartition(Partition):
                 return  # after the last checkpoint; the next sync resumes there
         if cursor is not None:
             cursor.advance(pending, checkpoint=False)
+        if self._formula is not None and cursor is not None:
+            yield from self._formula.run(cursor, reader.server_time)
         if self._client is not None and cursor is not None:
             start_clock(reader.server_time, checkpoint=False)
             yield from self._tombstones(cursor)
@@ -234,6 +239,7 @@ def build_module_stream(
     rows: Callable[[dict[str, Any]], Iterable[dict[str, Any]]] | None = None,
     cursor_field: str | None = None,
     tools: SyncTools | None = None,
+    formula_refresh_days: int = 0,
 ) -> DefaultStream:
     """The stream for `spec`, reading incrementally when asked and when the module has a cursor.
 
@@ -262,9 +268,21 @@ def build_module_stream(
             if stored and stored.get(DELETED_SINCE)
             else None,
         )
+        formula = formula_refresh_for(
+            client,
+            spec,
+            formula_refresh_days if rows is None else 0,
+            stored,
+            state_cursor,
+            tools.meter if tools is not None else None,
+            info=lambda text: message_repository.log_message(Level.INFO, lambda: {"message": text}),
+        )
+        if formula is not None:
+            formula.seed(cursor)
     else:
         start = None
         cursor = FinalStateCursor(name, None, message_repository)
+        formula = None
     reader = ModuleReader(client, spec, incremental=incremental, start=start)
     wants_tombstones = incremental and include_deleted
     partition = ModulePartition(
@@ -278,6 +296,7 @@ def build_module_stream(
         cursor_field=state_cursor,
         tools=tools,
         stored=stored,
+        formula=formula,
     )
     return DefaultStream(
         partition_generator=SinglePartition(partition),

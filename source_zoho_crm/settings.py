@@ -129,3 +129,11 @@ BACKOFF_CAP_SECONDS = 30.0
 REQUEST_TIMEOUT_SECONDS = (10.0, 120.0)
 # Concurrent requests when the config sets none and the edition is not known yet (Free's limit).
 DEFAULT_MAX_CONCURRENT = 5
+
+# ---- formula and rollup freshness (formula_refresh.py) ----------------------------------------------
+# Field `data_type`s whose values Zoho recomputes without changing Modified_Time (formulas, also
+# time-based ones Zoho re-evaluates on its own schedule; rollup summaries when child records change).
+FORMULA_DATA_TYPES = frozenset({"formula", "rollup_summary"})
+# A refresh is due after `formula_refresh_days` less this, so syncs started minutes apart on a daily
+# schedule refresh daily rather than every other day.
+FORMULA_REFRESH_SLACK = timedelta(hours=1)

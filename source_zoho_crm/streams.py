@@ -85,6 +85,7 @@ def build_streams(
                     start,
                     include_deleted=include_deleted,
                     tools=zoho.tools,
+                    formula_refresh_days=zoho.config.formula_refresh_days,
                 )
             )
         # A child stream's lines are read only when it is selected (its subform module's fields too).

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from .faults import Faults
+from .formulas import recompute_formulas
 from .oauth import TokenStore
 from .protocol import Request, Response, json_response
 from .records import PageTokens
@@ -47,6 +48,11 @@ class Control:
             ("POST", re.compile(m + "/create"), lambda b, p: self.create(p["module"], **b)),
             ("POST", re.compile(m + "/delete"), lambda b, p: self.delete(p["module"], **b)),
             ("POST", re.compile(m + "/fields"), lambda b, p: self.add_field(p["module"], **b)),
+            (
+                "POST",
+                re.compile(m + "/recompute_formulas"),
+                lambda b, p: self.recompute_formulas(p["module"], **b),
+            ),
             ("POST", re.compile(r"/__emulator__/tokens/expire"), lambda b, p: self.expire_tokens()),
             ("POST", re.compile(r"/__emulator__/page_tokens/expire"), lambda b, p: self.expire_page_tokens()),
             (
@@ -135,6 +141,11 @@ class Control:
         **extra: Any,
     ) -> dict[str, Any]:
         return self._state.add_field(module, api_name, data_type, json_type, fill, **extra)
+
+    def recompute_formulas(
+        self, module: str, count: int | None = None, ids: list[str] | None = None
+    ) -> dict[str, Any]:
+        return recompute_formulas(self._state, module, count, ids)
 
     def expire_tokens(self) -> dict[str, Any]:
         return {"expired": self._tokens.expire_all()}

@@ -153,6 +153,12 @@ class ZohoCrmEmulator:
     ) -> dict[str, Any]:
         return self.app.control.add_field(module, api_name, data_type, json_type, fill, **extra)
 
+    def recompute_formulas(
+        self, module: str, count: int | None = None, ids: list[str] | None = None
+    ) -> dict[str, Any]:
+        """New formula and rollup values (every record by default), Modified_Time unchanged."""
+        return self.app.control.recompute_formulas(module, count, ids)
+
     def expire_tokens(self) -> dict[str, Any]:
         return self.app.control.expire_tokens()
 
