@@ -115,6 +115,10 @@ def test_read_scopes_are_the_connectors_read_only_set() -> None:
         "ZohoCRM.settings.profiles.READ",
         "ZohoCRM.settings.territories.READ",
         "ZohoCRM.settings.currencies.READ",
+        "ZohoCRM.settings.layouts.READ",
+        "ZohoCRM.settings.pipeline.READ",
+        "ZohoCRM.settings.custom_views.READ",
+        "ZohoCRM.settings.tags.READ",
     )
     assert all(scope.endswith(".READ") for scope in READ_SCOPES)
 
