@@ -14,6 +14,7 @@ import requests
 
 from integration_tests.emulator_helpers import api, get
 from source_zoho_crm.settings import CHILD_MODULE_KINDS, NO_STREAM_MODULE_KINDS
+from source_zoho_crm.settings_streams import SETTINGS_STREAMS
 from source_zoho_crm.stream_specs import stream_name_for
 from zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator, cli_runner
 
@@ -29,6 +30,7 @@ METADATA_STREAMS = {
     "modules",
     "fields",
     "deleted_records",
+    *SETTINGS_STREAMS,
 }
 # child stream -> (parent module, subform field)
 CHILDREN = {

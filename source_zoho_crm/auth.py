@@ -57,6 +57,7 @@ class ZohoTokenProvider:
         self._accepted: set[str] = set()
         self.token_requests = 0
         self.api_domain: str | None = None
+        self.scopes: frozenset[str] | None = None  # the token answer's `scope`, when Zoho sends it
         kept = store.load() if store is not None else []
         if store is None and config.access_token:  # given by hand: used until Zoho rejects it
             kept = [StoredToken(config.access_token, math.inf)]
@@ -143,6 +144,9 @@ class ZohoTokenProvider:
             lifetime = 3600.0
         self._token = str(body["access_token"])
         self._refresh_at = _refresh_time(now + lifetime, lifetime)
+        scope = body.get("scope")
+        if isinstance(scope, str) and scope.strip():
+            self.scopes = frozenset(scope.replace(",", " ").split())
         domain = body.get("api_domain")
         if isinstance(domain, str) and domain:
             self._learn_api_domain(domain)

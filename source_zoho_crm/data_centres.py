@@ -17,6 +17,9 @@ _ACCOUNTS_URLS: dict[str, str] = {
     "jp": "https://accounts.zoho.jp",
     "ca": "https://accounts.zohocloud.ca",
     "sa": "https://accounts.zoho.sa",
+    # Zoho Accounts' multi-DC page and /oauth/serverinfo list UK; its CRM API domain www.zohoapis.uk is
+    # not on Zoho CRM's pages [U]: the token's `api_domain` is used anyway.
+    "uk": "https://accounts.zoho.uk",
 }
 DC_REGIONS: tuple[str, ...] = tuple(_ACCOUNTS_URLS)
 
@@ -27,7 +30,7 @@ _DC_ALIASES: dict[str, str] = {
     "au": "com.au",
     "cn": "com.cn",
 }
-_DC_ACCEPTED = "com (alias US), eu, in, com.au (alias AU), com.cn (alias CN), jp, ca, sa"
+_DC_ACCEPTED = "com (alias US), eu, in, com.au (alias AU), com.cn (alias CN), jp, ca, sa, uk"
 
 _API_HOST_PREFIX: dict[str, str] = {"production": "www", "sandbox": "sandbox", "developer": "developer"}
 ENVIRONMENTS: tuple[str, ...] = tuple(_API_HOST_PREFIX)

@@ -34,6 +34,11 @@ SCOPE_MISSING_IN_CHECK = "The refresh token lacks the scope {scope}: {message}"
 NO_MODULES = "The org has no API-supported modules to read (check `modules`)."
 INVALID_CONFIG = "Invalid configuration: {message}"
 EDITION_UNKNOWN = "Using 5 concurrent requests: {message}"
+OPTIONAL_SCOPES_MISSING = (
+    "The refresh token lacks optional scopes, which disables: {missing}. The other streams work; to read "
+    "these too, make a new refresh token with the scopes of the docs' Scopes section."
+)
+SCOPES_UNVERIFIED = "Optional scopes not verified: {scopes} (the scope probes cost {credits} API credits)."
 
 # ---- metadata.py ---------------------------------------------------------------------------------
 NO_TERRITORIES = "No territories: the org does not use territory management ({code})."
@@ -55,6 +60,7 @@ SUBFORM_WITHOUT_FIELDS = (
 STREAM_SKIPPED = "Skipping stream {stream}: {message}"
 MODULE_FIELDS_LEFT_OUT = "Fields of module {module} left out: {message}"
 MODULE_DELETIONS_LEFT_OUT = "Deleted records of {module} left out: {message}"
+SETTINGS_MODULE_LEFT_OUT = "Stream {stream}: module {module} left out: {message}"
 
 # ---- module_reader.py ------------------------------------------------------------------------------
 DENSE_SECOND_KEPT_MOVING = (

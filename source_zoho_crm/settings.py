@@ -107,6 +107,15 @@ TERRITORIES_OFF_CODES = (
 # /users pages with `page`/`per_page`, at most 200 a page; `type=AllUsers` includes inactive users.
 USERS_PAGE_SIZE = 200
 USERS_TYPE = "AllUsers"
+# Layouts, custom views and tags are read for these module kinds only: Zoho's custom-view and tag pages list
+# its own modules and custom modules; linking, tracker and system modules would each cost a refused call.
+SETTINGS_MODULE_KINDS = ("default", "custom")
+# Pipelines live in the layouts of this module (`/settings/pipeline?layout_id=`, the layout id mandatory).
+PIPELINE_MODULE = "Deals"
+# /settings/custom_views pages with `page`/`per_page`; Zoho documents no largest page, 200 is asked for.
+CUSTOM_VIEWS_PAGE_SIZE = 200
+# Answers that mean "this module has no such settings for this token": that module is left out with a warning.
+SETTINGS_REFUSED_CODES = ("NOT_SUPPORTED", "FEATURE_NOT_SUPPORTED", "FEATURE_NOT_ENABLED", "NOT_ALLOWED")
 
 # ---- HTTP -------------------------------------------------------------------------------------------
 # Zoho's empty answers: 204 (no records) and 304 (nothing modified since If-Modified-Since).

@@ -32,6 +32,7 @@ from source_zoho_crm.credits import CreditBudgetReached, CreditMeter
 from source_zoho_crm.errors import ZohoAccessError, ZohoError, ZohoInvalidModuleError
 from source_zoho_crm.inputs import prepare_config, read_config_file, read_state_file
 from source_zoho_crm.metadata import ZohoMetadata
+from source_zoho_crm.optional_scopes import check_optional_scopes
 from source_zoho_crm.settings import DEFAULT_MAX_CONCURRENT, SCOPE_MISMATCH_CODE
 from source_zoho_crm.streams import ZohoSession, build_streams
 
@@ -105,12 +106,14 @@ class SourceZohoCrm(ConcurrentDeclarativeSource):
             modules = _step("ZohoCRM.settings.modules.READ", zoho.metadata.selected_modules)
             if not modules:
                 return _failed(messages.NO_MODULES)
-            _check_fields_scope(zoho.metadata, [str(m["api_name"]) for m in modules])
+            names = [str(m["api_name"]) for m in modules]
+            _check_fields_scope(zoho.metadata, names)
+            notice = check_optional_scopes(zoho.tokens.scopes, zoho.client, names)
         except ConfigError as problem:
             return _failed(messages.INVALID_CONFIG.format(message=problem.message))
         except ZohoError as problem:
             return _failed(problem.message)
-        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=notice)
 
     def streams(self, config: Mapping[str, Any]) -> list[AbstractStream]:  # type: ignore[override]
         """Every stream (discover): the metadata streams, then a stream per readable module and subform."""

@@ -22,6 +22,7 @@ from source_zoho_crm.metadata_streams import (
     deleted_records_stream,
 )
 from source_zoho_crm.module_stream import build_module_stream
+from source_zoho_crm.settings_streams import settings_streams
 
 DELETED_RECORDS = "deleted_records"
 
@@ -59,6 +60,7 @@ def build_streams(
     streams: list[AbstractStream] = [
         *api_metadata_streams(client, repository),
         *cached_metadata_streams(metadata, repository),
+        *settings_streams(client, metadata, repository),
     ]
     metadata_names = {stream.name for stream in streams} | {DELETED_RECORDS}
     streams = [stream for stream in streams if wanted(stream.name)]

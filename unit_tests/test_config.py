@@ -132,6 +132,7 @@ HOSTS = {
     "jp": ("https://accounts.zoho.jp", "jp"),
     "ca": ("https://accounts.zohocloud.ca", "ca"),
     "sa": ("https://accounts.zoho.sa", "sa"),
+    "uk": ("https://accounts.zoho.uk", "uk"),
 }
 
 
@@ -177,11 +178,11 @@ def test_dc_region_aliases(alias: Any, canonical: str) -> None:
         assert accounts_url_for(alias) == HOSTS[canonical][0]
 
 
-@pytest.mark.parametrize("value", ["uk", "zoho.com", "europe", "com.uk", 1, ["eu"]])
+@pytest.mark.parametrize("value", ["gb", "zoho.com", "europe", "com.uk", 1, ["eu"]])
 def test_unknown_dc_region(value: Any) -> None:
     error = config_error(make(dc_region=value))
     assert error.field == "dc_region"
-    for accepted in ("com", "eu", "in", "com.au", "com.cn", "jp", "ca", "sa", "US", "AU", "CN"):
+    for accepted in ("com", "eu", "in", "com.au", "com.cn", "jp", "ca", "sa", "uk", "US", "AU", "CN"):
         assert accepted in str(error)
 
 

@@ -24,6 +24,7 @@ from airbyte_cdk.test.entrypoint_wrapper import discover, read
 
 from source_zoho_crm import SourceZohoCrm
 from source_zoho_crm.metadata_streams import load_schema
+from source_zoho_crm.settings_streams import SETTINGS_STREAMS
 from unit_tests.conftest import API, TOKEN_URL, raw_config
 from zoho_crm_emulator import EmulatorSettings, ZohoCrmEmulator
 
@@ -51,7 +52,7 @@ def schema_file(name: str) -> dict[str, Any]:
 
 def test_there_is_one_schema_file_per_metadata_stream_and_no_other() -> None:
     files = sorted(p.name for p in SCHEMAS.iterdir() if p.name.endswith(".json"))
-    assert files == [f"{name}.json" for name in STREAMS]
+    assert files == sorted(f"{name}.json" for name in [*STREAMS, *SETTINGS_STREAMS])
 
 
 # ---- the files ----------------------------------------------------------------------------------

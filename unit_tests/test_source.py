@@ -37,7 +37,12 @@ LEADS = [
 
 @pytest.fixture
 def org(requests_mock: Any) -> Any:
-    requests_mock.post(TOKEN_URL, json={"access_token": "tok", "expires_in": 3600})
+    # Zoho's `scope` covering every optional scope: `check` makes no scope probe (test_optional_scopes.py).
+    scope = "ZohoCRM.modules.ALL ZohoCRM.settings.ALL ZohoCRM.org.ALL ZohoCRM.users.ALL ZohoCRM.bulk.READ"
+    requests_mock.post(
+        TOKEN_URL,
+        json={"access_token": "tok", "expires_in": 3600, "scope": f"{scope} ZohoSearch.securesearch.READ"},
+    )
     requests_mock.get(f"{API}/crm/v8/settings/modules", json={"modules": MODULES})
     requests_mock.get(f"{API}/crm/v8/org", json={"org": [{"license_details": {"paid_type": "enterprise"}}]})
 

@@ -22,6 +22,7 @@ from .protocol import ApiError, Request, Response, invalid_url, json_response
 from .records import PageTokens, RecordsApi
 from .rich_text import RichTextApi
 from .settings import EmulatorSettings
+from .settings_api import SettingsApi
 from .state import OrgState
 from .stats import Stats
 
@@ -53,6 +54,7 @@ class Application:
         self.page_tokens = PageTokens()
         self.records = RecordsApi(self.state, settings, self.page_tokens)
         self.metadata = MetadataApi(self.state, settings)
+        self.settings_api = SettingsApi(self.state, settings)
         self.coql = CoqlApi(self.state)
         self.bulk = BulkApi(self.state, settings)
         self.rich_text = RichTextApi(self.state)
@@ -73,6 +75,9 @@ class Application:
             ("GET", "/crm/v8/settings/roles", md.roles, "api"),
             ("GET", "/crm/v8/settings/profiles", md.profiles, "api"),
             ("GET", "/crm/v8/settings/territories", md.territories, "api"),
+            ("GET", "/crm/v8/settings/pipeline", self.settings_api.pipelines, "api"),
+            ("GET", "/crm/v8/settings/custom_views", self.settings_api.custom_views, "api"),
+            ("GET", "/crm/v8/settings/tags", self.settings_api.tags, "api"),
             ("GET", "/crm/v8/org", md.org, "api"),
             ("GET", "/crm/v8/org/currencies", md.currencies, "api"),
             ("GET", "/crm/v8/users", md.users, "api"),

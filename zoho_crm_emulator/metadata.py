@@ -18,6 +18,7 @@ from .protocol import (
 )
 from .records import int_param
 from .settings import EmulatorSettings
+from .settings_api import extra_layouts
 from .state import DAY, ModuleState, OrgState
 
 USER_TYPES = (
@@ -232,7 +233,7 @@ class MetadataApi:
                 "set_layout_permissions": True,
             },
         }
-        return json_response({"layouts": [layout]})
+        return json_response({"layouts": [layout, *extra_layouts(state, ms, layout)]})
 
     # ------------------------------------------------------------------ org and people
     def org(self, req: Request) -> Response:

@@ -44,6 +44,7 @@ DC_LOCATIONS = {
     "jp": "jp",
     "ca": "ca",
     "sa": "sa",
+    "uk": "uk",
 }
 
 
@@ -226,9 +227,10 @@ class TokenStore:
 
     def _grant_body(self, access: AccessToken) -> dict[str, object]:
         refresh = self.refresh_tokens[access.refresh]
-        return {
-            "access_token": access.token,
-            "scope": " ".join(refresh.scopes),
+        body: dict[str, object] = {"access_token": access.token}
+        if self.settings.token_scope_field:
+            body["scope"] = " ".join(refresh.scopes)
+        return body | {
             "api_domain": self.base_url(),
             "token_type": "Bearer",
             "expires_in": self.settings.token_ttl,

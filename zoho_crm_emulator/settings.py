@@ -33,6 +33,8 @@ PESSIMISTIC: dict[str, Any] = {
     "throttle_locale": "zh",
     "invalid_client_secret": True,
     "clock_offset_seconds": -600.0,
+    "custom_views_max_per_page": 2,
+    "token_scope_field": False,
 }
 
 # Settings that only matter when the emulator is built; everything else may change at run time.
@@ -66,6 +68,7 @@ class EmulatorSettings:
     # Documented (Zoho OAuth errors); off by default only while the connector is being fixed.
     invalid_client_secret: bool = False  # a wrong secret answers invalid_client_secret, not invalid_client
     throttle_locale: str = "en"  # "en" or "zh": the language of the token throttle's error_description
+    token_scope_field: bool = True  # [U] the token response carries `scope` (Zoho Accounts' pages omit it)
     # records
     page_token_ttl: int = 86400  # [U] about 24 h
     page_token_chain_limit: int = 100000
@@ -83,6 +86,7 @@ class EmulatorSettings:
     # Documented by Zoho; off by default only while the connector is being fixed (README, "Switches").
     related_values_in_lists: bool = True  # False: subform/multi-lookup/line items only on GET /{m}/{id}
     real_org_shapes: bool = False  # Zoho's real module kinds (refused ones too) and field-metadata shapes
+    custom_views_max_per_page: int = 200  # [U] the largest page /settings/custom_views serves
     rich_text_list_limit: int = 500  # rich-text values cut to this many characters in list GETs; 0 = whole
     # Zoho keeps 60 days; 0 keeps all, as the generated deletions lie in a fixed past window.
     deleted_retention_days: int = 0  # deleted entries older than this many days leave /{module}/deleted
