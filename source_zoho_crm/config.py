@@ -59,6 +59,7 @@ class ZohoConfig:
     include_deleted: bool = True
     bulk_read_threshold: int = DEFAULT_BULK_READ_THRESHOLD
     api_credit_budget: int | None = None
+    per_record_streams: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         start = self.start_datetime.isoformat() if self.start_datetime else None
@@ -70,7 +71,7 @@ class ZohoConfig:
             f"max_concurrent_requests={self.max_concurrent_requests!r}, "
             f"accounts_url={self.accounts_url!r}, api_url={self.api_url!r}, "
             f"include_deleted={self.include_deleted!r}, bulk_read_threshold={self.bulk_read_threshold!r}, "
-            f"api_credit_budget={self.api_credit_budget!r})"
+            f"api_credit_budget={self.api_credit_budget!r}, per_record_streams={self.per_record_streams!r})"
         )
 
     def secret_values(self) -> tuple[str, ...]:
@@ -107,6 +108,7 @@ def parse_config(raw: Mapping[str, Any]) -> ZohoConfig:
             include_deleted=values.include_deleted(raw),
             bulk_read_threshold=values.bulk_read_threshold(raw),
             api_credit_budget=values.api_credit_budget(raw),
+            per_record_streams=values.per_record_streams(raw),
         )
     except ConfigError as error:
         # A secret pasted into the wrong field must not leak through the echoed value.

@@ -28,6 +28,7 @@ _OPTIONAL_KEYS = (
     "start_datetime",
     "modules",
     "max_concurrent_requests",
+    "per_record_streams",
     "include_deleted",
     "bulk_read_threshold",
     "api_credit_budget",
@@ -67,6 +68,7 @@ def prepare_config(raw: Any) -> dict[str, Any]:
         ("max_concurrent_requests", parsed.max_concurrent_requests),
         ("bulk_read_threshold", parsed.bulk_read_threshold),
         ("api_credit_budget", parsed.api_credit_budget),
+        ("per_record_streams", list(parsed.per_record_streams) or None),
     ):
         if value is None:
             config.pop(key, None)

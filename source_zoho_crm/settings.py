@@ -129,3 +129,7 @@ BACKOFF_CAP_SECONDS = 30.0
 REQUEST_TIMEOUT_SECONDS = (10.0, 120.0)
 # Concurrent requests when the config sets none and the edition is not known yet (Free's limit).
 DEFAULT_MAX_CONCURRENT = 5
+
+# Per-record related lists: an error code a parent answers when it was deleted after being listed
+# (get-related-records: "the related id given seems to be invalid"); that parent is skipped.
+RELATED_PARENT_GONE_CODES = ("INVALID_DATA",)
