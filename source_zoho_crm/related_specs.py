@@ -141,6 +141,6 @@ def specs_for_parent(
 
 @cache
 def load_related_schema(file_name: str) -> Mapping[str, Any]:
-    folder = importlib.resources.files("source_zoho_crm").joinpath("schemas")
+    folder = importlib.resources.files("source_zoho_crm").joinpath("schemas", "related")
     loaded: Mapping[str, Any] = json.loads(folder.joinpath(file_name).read_text(encoding="utf-8"))
     return loaded
