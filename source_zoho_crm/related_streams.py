@@ -46,17 +46,23 @@ class RelatedPartition(Partition):
         with meter.attributed_to(name) if meter is not None else nullcontext():
             if meter is not None and meter.should_stop():
                 return  # the credit budget is spent: this stream is read by the next sync
+            cursor = self._cursor if isinstance(self._cursor, ModuleCursor) else None
+            pending = None  # the newest value of pages that may not checkpoint: saved only once all are read
             try:
                 for page in self._reader.pages():
                     for row in page.records:
                         yield Record(data=row, stream_name=name)
-                    if isinstance(self._cursor, ModuleCursor):
-                        self._cursor.advance(page.newest, checkpoint=page.checkpoint)
-                    if meter is not None and meter.should_stop():
-                        break
+                    if cursor is not None and page.checkpoint:
+                        cursor.advance(page.newest, checkpoint=True)
+                    elif page.newest is not None and (pending is None or page.newest > pending):
+                        pending = page.newest
+                    if meter is not None and meter.should_stop() and page.checkpoint:
+                        return  # the budget is spent: the next sync resumes from this checkpoint
             except (ZohoAccessError, ZohoInvalidModuleError) as denied:
                 warn(self._repository, messages.STREAM_SKIPPED.format(stream=name, message=denied.message))
                 return
+            if cursor is not None:
+                cursor.advance(pending, checkpoint=False)
         cost = self._reader.cost
         since = self._reader.start if self._reader.changed_parents_only else None
         self._repository.log_message(

@@ -14,6 +14,7 @@ import pytest
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import InMemoryMessageRepository
+from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.config import ConfigError, parse_config
@@ -245,3 +246,37 @@ def test_per_record_streams_config_and_plan() -> None:
     assert [s.stream_name for s in leads] == ["leads_attachments"] and leads[0].kind is ATTACHMENTS
     # deals_* kinds belong to module Deals only, even under a stream named deals
     assert specs_for_parent(deals_spec("deals", "Deals_Custom"), planned) == []
+
+
+def test_a_spent_budget_stops_only_at_a_checkpoint(client: ZohoApiClient, requests_mock: Any) -> None:
+    """Stage history (changed deals, Modified_Time order) stops after its first page of parents; attachments
+    (every parent, id order, no checkpoint before the end) read on to the end, so the cursor skips nothing."""
+    many = FakeModule(name="Deals")
+    for second in range(250):
+        many.add(1, second)
+    many.install(requests_mock, API)
+    rows = {i: [{"id": f"r{i}", "Modified_Time": many.records[i]["Modified_Time"]}] for i in many.records}
+    install(requests_mock, "Stage_History", FakeRelated(rows))
+    install(requests_mock, "Attachments", FakeRelated(rows))
+    builder = StateBuilder()
+    builder.with_stream_state("deals_stage_history", {"parent_modified_time": "2025-01-01T00:00:00Z"})
+    builder.with_stream_state("deals_attachments", {"Modified_Time": "2025-01-01T00:00:00Z"})
+    state = ConnectorStateManager(builder.build())
+    counts = {}
+    for name, kind in (("deals_stage_history", STAGE_HISTORY), ("deals_attachments", ATTACHMENTS)):
+        client.meter = CreditMeter(budget=3)
+        stream = build_related_stream(
+            RelatedListSpec(name, kind, deals_spec()),
+            client,
+            SyncMode.incremental,
+            state,
+            InMemoryMessageRepository(),
+        )
+        partitions = list(stream.generate_partitions())
+        counts[name] = sum(1 for partition in partitions for _ in partition.read())
+        stream.cursor.close_partition(partitions[0])
+    assert counts == {"deals_stage_history": 200, "deals_attachments": 250}
+    assert state.get_stream_state("deals_stage_history", None) == {
+        "parent_modified_time": "2025-01-01T00:03:19Z"
+    }
+    assert state.get_stream_state("deals_attachments", None) == {"Modified_Time": "2025-01-01T00:04:09Z"}
