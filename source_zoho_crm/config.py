@@ -60,6 +60,7 @@ class ZohoConfig:
     bulk_read_threshold: int = DEFAULT_BULK_READ_THRESHOLD
     api_credit_budget: int | None = None
     formula_refresh_days: int = 0
+    per_record_streams: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         start = self.start_datetime.isoformat() if self.start_datetime else None
@@ -72,7 +73,8 @@ class ZohoConfig:
             f"accounts_url={self.accounts_url!r}, api_url={self.api_url!r}, "
             f"include_deleted={self.include_deleted!r}, bulk_read_threshold={self.bulk_read_threshold!r}, "
             f"api_credit_budget={self.api_credit_budget!r}, "
-            f"formula_refresh_days={self.formula_refresh_days!r})"
+            f"formula_refresh_days={self.formula_refresh_days!r}, "
+            f"per_record_streams={self.per_record_streams!r})"
         )
 
     def secret_values(self) -> tuple[str, ...]:
@@ -110,6 +112,7 @@ def parse_config(raw: Mapping[str, Any]) -> ZohoConfig:
             bulk_read_threshold=values.bulk_read_threshold(raw),
             api_credit_budget=values.api_credit_budget(raw),
             formula_refresh_days=values.formula_refresh_days(raw),
+            per_record_streams=values.per_record_streams(raw),
         )
     except ConfigError as error:
         # A secret pasted into the wrong field must not leak through the echoed value.

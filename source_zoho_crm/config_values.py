@@ -15,6 +15,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_crm.datetimes import START_DATETIME_FORMS, parse_start_datetime
+from source_zoho_crm.related_specs import accepted_names_text, parent_stream_of
 from source_zoho_crm.settings import DEFAULT_BULK_READ_THRESHOLD
 
 MAX_CONCURRENT_REQUESTS = 25
@@ -123,6 +124,27 @@ def modules(raw: Mapping[str, Any]) -> tuple[str, ...] | None:
     else:
         raise field_error("modules", f"expected {usage}, got {type(value).__name__}")
     return tuple(dict.fromkeys(items)) or None
+
+
+def per_record_streams(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    """Opt-in streams that cost one API call per parent record (`related_specs`)."""
+    value = raw.get("per_record_streams")
+    usage = f"a list of stream names, each one of: {accepted_names_text()}"
+    if value is None or value == "":
+        return ()
+    items = [p.strip() for p in value.split(",")] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise field_error("per_record_streams", f"expected {usage}, got {type(value).__name__}")
+    names: list[str] = []
+    for index, item in enumerate(items):
+        name = item.strip().lower() if isinstance(item, str) else None
+        if not name or parent_stream_of(name) is None:
+            raise field_error(
+                "per_record_streams",
+                f"item {index} is {shown(item, raw)}, not a per-record stream; expected {usage}",
+            )
+        names.append(name)
+    return tuple(dict.fromkeys(names))
 
 
 def max_concurrent_requests(raw: Mapping[str, Any]) -> int | None:

@@ -28,6 +28,7 @@ _OPTIONAL_KEYS = (
     "start_datetime",
     "modules",
     "max_concurrent_requests",
+    "per_record_streams",
     "include_deleted",
     "bulk_read_threshold",
     "api_credit_budget",
@@ -69,6 +70,7 @@ def prepare_config(raw: Any) -> dict[str, Any]:
         ("bulk_read_threshold", parsed.bulk_read_threshold),
         ("api_credit_budget", parsed.api_credit_budget),
         ("formula_refresh_days", parsed.formula_refresh_days),
+        ("per_record_streams", list(parsed.per_record_streams) or None),
     ):
         if value is None:
             config.pop(key, None)

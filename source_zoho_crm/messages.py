@@ -126,3 +126,18 @@ FORMULA_REFRESH_STOPPED = (
 def catalogue() -> dict[str, str]:
     """Every template of this module by name."""
     return {name: value for name, value in globals().items() if name.isupper() and isinstance(value, str)}
+
+# ---- related_reader.py and related_streams.py: per-record streams ----------------------------------
+RELATED_PARENTS_GONE = (
+    "Stream {stream}: Zoho answered INVALID_DATA for {count} of {parents} {module} records asking their "
+    "{related} (records deleted after they were listed, or the list is not available for them); "
+    "they are skipped."
+)
+RELATED_COST = (
+    "Stream {stream}: visited {parents} {module} records{which} with {calls} {related} calls "
+    "(one API call per parent record, plus {listing} to list them)."
+)
+RELATED_UNKNOWN_PARENT = (
+    "`per_record_streams` names {stream}, but module stream {parent} is not in this org's selected "
+    "API-supported modules; it is left out."
+)

@@ -146,3 +146,6 @@ FORMULA_DATA_TYPES = frozenset({"formula", "rollup_summary"})
 # A refresh is due after `formula_refresh_days` less this, so syncs started minutes apart on a daily
 # schedule refresh daily rather than every other day.
 FORMULA_REFRESH_SLACK = timedelta(hours=1)
+# Per-record related lists: an error code a parent answers when it was deleted after being listed
+# (get-related-records: "the related id given seems to be invalid"); that parent is skipped.
+RELATED_PARENT_GONE_CODES = ("INVALID_DATA",)

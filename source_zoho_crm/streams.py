@@ -22,6 +22,8 @@ from source_zoho_crm.metadata_streams import (
     deleted_records_stream,
 )
 from source_zoho_crm.module_stream import build_module_stream
+from source_zoho_crm.related_specs import plan, specs_for_parent
+from source_zoho_crm.related_streams import build_related_stream, warn_unknown_parents
 from source_zoho_crm.settings_streams import settings_streams
 
 DELETED_RECORDS = "deleted_records"
@@ -68,12 +70,17 @@ def build_streams(
         streams.append(
             deleted_records_stream(metadata, client, mode(DELETED_RECORDS), state_manager, repository)
         )
-    module_names = None if selection is None else set(selection) - metadata_names
+    # Per-record streams (opt-in): their parents' fields are fetched, the parents are not emitted.
+    related = {name: parent for name, parent in plan(zoho.config.per_record_streams).items() if wanted(name)}
+    module_names = None if selection is None else set(selection) - metadata_names - set(related)
+    if module_names is not None:
+        module_names |= {parent for parent, _ in related.values()}
     if module_names is not None and not module_names:
         return streams
     discover = selection is None
     start = zoho.config.start_datetime
     include_deleted = zoho.config.include_deleted
+    parents_found: set[str] = set()
     for spec in metadata.module_streams(only=module_names, with_subform_schemas=discover):
         if wanted(spec.stream_name):
             name = spec.stream_name
@@ -95,4 +102,11 @@ def build_streams(
             build_child_stream(child, client, mode(child.stream_name), state_manager, repository, start)
             for child in metadata.subform_streams(spec, wanted)
         )
+        for related_spec in specs_for_parent(spec, related):
+            parents_found.add(related_spec.stream_name)
+            name = related_spec.stream_name
+            streams.append(
+                build_related_stream(related_spec, client, mode(name), state_manager, repository, start)
+            )
+    warn_unknown_parents(related, parents_found)
     return streams

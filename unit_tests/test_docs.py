@@ -52,6 +52,8 @@ MESSAGE_FRAGMENTS: tuple[str, ...] = (
     "is not a valid datetime; accepted forms: ",
     "not a module API name; expected ",
     'a list of module API names such as ["Leads", "Contacts"], or a comma-separated string',
+    "not a per-record stream; expected ",
+    "a list of stream names, each one of: ",
     "is not an integer from 1 to ",
     "leave it empty to use the limit of the org's Zoho edition",
     "is not a valid URL; ",

@@ -20,6 +20,7 @@ from .metadata import MetadataApi
 from .oauth import TokenStore
 from .protocol import ApiError, Request, Response, invalid_url, json_response
 from .records import PageTokens, RecordsApi
+from .related import RelatedApi
 from .rich_text import RichTextApi
 from .settings import EmulatorSettings
 from .settings_api import SettingsApi
@@ -58,6 +59,7 @@ class Application:
         self.coql = CoqlApi(self.state)
         self.bulk = BulkApi(self.state, settings)
         self.rich_text = RichTextApi(self.state)
+        self.related = RelatedApi(self.state, settings)
         self.deleted = DeletedApi(self.records)
         self.faults = Faults(settings)
         self.credits = Credits(settings, sum(1 for u in self.state.users if u["status"] == "active"))
@@ -86,12 +88,23 @@ class Application:
             ("GET", f"/crm/v8/{M}/actions/count", rec.count, "api"),
             ("GET", f"/crm/v8/{M}/actions/fetch_full_data", self.rich_text.many, "api"),
             ("GET", f"/crm/v8/{M}/(?P<id>[0-9]+)/actions/fetch_full_data", self.rich_text.one, "api"),
+            ("GET", f"/crm/v8/{M}/(?P<id>[0-9]+)/(?P<related>[A-Za-z_]+)", self.related.list, "api"),
             ("GET", f"/crm/v8/{M}/(?P<id>[0-9]+)", rec.one, "api"),
             ("GET", f"/crm/v8/{M}", rec.list, "api"),
             ("POST", "/crm/bulk/v8/read", self.bulk.create, "complex"),
             ("GET", "/crm/bulk/v8/read/(?P<job_id>[0-9]+)", self.bulk.status, "api"),
             ("GET", "/crm/bulk/v8/read/(?P<job_id>[0-9]+)/result", self.bulk.result, "api"),
         ]
+        self.control.routes.append(
+            (
+                "POST",
+                re.compile(r"/__emulator__/modules/(?P<module>[^/]+)/attach"),
+                lambda b, p: self.related.attach(p["module"], **b),
+            )
+        )
+        self.control.routes.append(
+            ("POST", re.compile(r"/__emulator__/deals/stage"), lambda b, p: self.related.change_stage(**b))
+        )
         self.routes = [
             Route(method, re.compile(path), f"{method} {template(path)}", handler, kind)
             for method, path, handler, kind in table

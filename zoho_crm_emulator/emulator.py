@@ -132,6 +132,14 @@ class ZohoCrmEmulator:
     def create(self, module: str, count: int = 1, modified_time: str | None = None) -> dict[str, Any]:
         return self.app.control.create(module, count, modified_time)
 
+    def attach(self, module: str, record_id: str, file_name: str = "added.pdf") -> dict[str, Any]:
+        """Attach a file to a record now (its parent's Modified_Time moves per `attachments_touch_parent`)."""
+        return self.app.related.attach(module, record_id, file_name)
+
+    def change_stage(self, deal_id: str, stage: str) -> dict[str, Any]:
+        """Move a deal to `stage` now: its Modified_Time moves and a stage-history row is added."""
+        return self.app.related.change_stage(deal_id, stage)
+
     def delete(
         self,
         module: str,

@@ -35,6 +35,7 @@ PESSIMISTIC: dict[str, Any] = {
     "clock_offset_seconds": -600.0,
     "custom_views_max_per_page": 2,
     "token_scope_field": False,
+    "attachments_touch_parent": False,
 }
 
 # Settings that only matter when the emulator is built; everything else may change at run time.
@@ -83,6 +84,7 @@ class EmulatorSettings:
     ims_without_modified_time: str = "ignore"  # [U] "ignore" the header, or "304" on modules without it
     line_item_module_reads: bool = True  # [U] GET /Quoted_Items etc. module-wide; False: INVALID_MODULE
     subform_module_paging: str = "full"  # [U] "full" (page_token, If-Modified-Since) or "page_only"
+    attachments_touch_parent: bool = True  # [U] attaching a file changes the parent's Modified_Time
     # Documented by Zoho; off by default only while the connector is being fixed (README, "Switches").
     related_values_in_lists: bool = True  # False: subform/multi-lookup/line items only on GET /{m}/{id}
     real_org_shapes: bool = False  # Zoho's real module kinds (refused ones too) and field-metadata shapes
