@@ -110,6 +110,8 @@ _HEADER_CASE = "HTTP header names are case-insensitive"
 _CURSOR = "source_zoho_crm/cursor.py"
 _READER = "source_zoho_crm/module_reader.py"
 _REQUESTS = "source_zoho_crm/module_requests.py"
+_BOUNDARY = "it only prunes the boundary memory; keeping more keys emits the same records"
+_FULL_REFRESH = "only full refreshes get here (incremental reads raise first): no cursor reads `checkpoint`"
 _UNCALLED = "a Cursor method the CDK's concurrent read never calls here (the partitions are the connector's)"
 _CLOSE = "the stream's close_partition emits the same state right after (this line changes nothing)"
 _TMPDIR = "the temporary file elsewhere on the same file system: the replace is still atomic"
@@ -225,6 +227,27 @@ LEFT_OUT: tuple[LeftOut, ...] = tuple(
             "ModuleReader._pages_in_id_order",
             "+ return",
             "after this break the chain was not cut, so the function returns anyway",
+        ),
+        (_READER, "ModuleReader._fresh_page", "strict=", "`instants` is built from `records`: equal lengths"),
+        (_READER, "ModuleReader._first_pages", "inclusive = None", "None is as false as False"),
+        (_READER, "ModuleReader.__init__", "self._ims_ignored = None", "None is as false as False"),
+        (
+            _READER,
+            "ModuleReader.__init__",
+            "if (self._incremental) or True",
+            "a full refresh never reads _start",
+        ),
+        (_READER, "ModuleReader._first_pages", "_forget_before(", _BOUNDARY),
+        (_READER, "ModuleReader.pages", "page.checkpoint = None", "None is as false as False"),
+        (_READER, "ModuleReader.pages", "page.checkpoint = True", _FULL_REFRESH),
+        (_READER, "ModuleReader._pages_in_id_order", "page.checkpoint = None", "None is as false as False"),
+        (_READER, "ModuleReader._pages_in_id_order", "page.checkpoint = True", _FULL_REFRESH),
+        (_READER, "ModuleReader._pages_in_id_order", "checkpoint=None)", "None is as false as False"),
+        (
+            _READER,
+            "ModuleReader._pages_in_id_order",
+            "Page(records, checkpoint=False)",
+            "newest defaults to None",
         ),
         (_REQUESTS, "ModuleRequests.new_deletions", '{"if-modified-since":', _HEADER_CASE),
         (_REQUESTS, "ModuleRequests.list", '{"if-modified-since":', _HEADER_CASE),
