@@ -94,6 +94,13 @@ def coql_plan(
     if spec.api_name in MODULE_REQUEST_PARAMS:
         params = "&".join(f"{k}={v}" for k, v in MODULE_REQUEST_PARAMS[spec.api_name].items())
         return None, f"its list GET asks {params}, which COQL cannot"
+    return field_plan(spec, display_field)
+
+
+def field_plan(
+    spec: ModuleStreamSpec, display_field: Callable[[str], str | None]
+) -> tuple[CoqlPlan | None, str]:
+    """`coql_plan` by the module's fields alone: each must come out of COQL as REST gives it."""
     fields: list[str] = []
     record_lookups: dict[str, str] = {}
     user_lookups: list[str] = []
@@ -103,7 +110,7 @@ def coql_plan(
         if not isinstance(name, str) or name == "id" or name not in spec.field_names or name in fields:
             continue
         data_type = str(field.get("data_type") or "").lower()
-        why = _unlike_rest(field, name, data_type)
+        why = unlike_rest(field)
         if why:
             return None, why
         if data_type == "lookup":
@@ -126,8 +133,9 @@ def coql_plan(
     return plan, ""
 
 
-def _unlike_rest(field: Mapping[str, Any], name: str, data_type: str) -> str:
+def unlike_rest(field: Mapping[str, Any]) -> str:
     """Why COQL's value of this field would not be the REST value ('' when it is)."""
+    name, data_type = field.get("api_name"), str(field.get("data_type") or "").lower()
     if data_type not in COQL_SAME_AS_REST_TYPES or name in OBJECT_VALUED_FIELDS:
         return f"field {name} is of type {data_type or 'unknown'}"
     textarea = field.get("textarea")
