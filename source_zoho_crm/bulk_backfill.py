@@ -21,6 +21,7 @@ from source_zoho_crm.api_client_bulk import BulkReadUnavailable, BulkTransport
 from source_zoho_crm.auth import ZohoTokenProvider
 from source_zoho_crm.bulk_csv import org_zone
 from source_zoho_crm.bulk_read import STATE_KEY, BackfillPosition, BulkReader
+from source_zoho_crm.coql_users import UserDirectory
 from source_zoho_crm.credits import CreditMeter
 from source_zoho_crm.cursor import ModuleCursor
 from source_zoho_crm.metadata import ModuleStreamSpec
@@ -40,6 +41,7 @@ class SyncTools:
     # A module's field metadata (the sync's cached metadata): COQL finds lookup targets' display fields.
     fields: Callable[[str], Sequence[Mapping[str, Any]]] | None = None
     modules: Callable[[], Sequence[Mapping[str, Any]]] | None = None  # /settings/modules (module kinds)
+    user_directory: UserDirectory = field(default_factory=UserDirectory)  # COQL's user lookups
     sleep: Callable[[float], None] = time.sleep
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _transport: BulkTransport | None = field(default=None, repr=False)

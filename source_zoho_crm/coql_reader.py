@@ -18,20 +18,18 @@ from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.api_client_bulk import BulkTransport
 from source_zoho_crm.coql_query import CoqlMismatch, CoqlPlan, coql_plan, display_field_of
+from source_zoho_crm.coql_users import UserDirectory
 from source_zoho_crm.credits import coql_credits
 from source_zoho_crm.errors import ZohoError
 from source_zoho_crm.metadata import ModuleStreamSpec
 from source_zoho_crm.module_reader import ModuleReader, Page
 from source_zoho_crm.module_requests import cursor_instant
 from source_zoho_crm.settings import (
-    API_VERSION_PATH,
     COQL_PATH,
     COQL_REFUSED_CODES,
     COQL_ROWS,
     MODIFIED_TIME,
     SCOPE_MISMATCH_CODE,
-    USERS_PAGE_SIZE,
-    USERS_TYPE,
 )
 
 if TYPE_CHECKING:
@@ -56,6 +54,7 @@ class CoqlReader:
         incremental: bool,
         start: datetime | None = None,
         rest: Callable[[bool, datetime | None], ModuleReader] | None = None,
+        directory: UserDirectory | None = None,
     ) -> None:
         self._client = client
         self._transport = transport
@@ -68,7 +67,7 @@ class CoqlReader:
         self.expected: int | None = None
         self.calls = 0
         self._server_time: datetime | None = None
-        self._user_types: set[str] = set()
+        self._directory = directory or UserDirectory()
 
     @property
     def requests(self) -> int:
@@ -87,7 +86,8 @@ class CoqlReader:
         since = coql_instant(self._start) if self._start else None
         last: datetime | None = None  # Modified_Time of the last record emitted
         try:
-            users: dict[str, Mapping[str, Any]] | None = None  # asked once COQL answered with rows
+            users: Mapping[str, Mapping[str, Any]] | None = None  # asked once COQL answered with rows
+            with_deleted = False
             while True:
                 body, date = self._transport.post_json_dated(
                     COQL_PATH,
@@ -101,13 +101,13 @@ class CoqlReader:
                 if not rows:
                     return
                 if users is None:
-                    users = dict(self._users(USERS_TYPE)) if self._plan.user_lookups else {}
+                    users = self._directory.users(self._client) if self._plan.user_lookups else {}
                 try:
                     records = [self._plan.record(row, users) for row in rows]
                 except CoqlMismatch:  # an owner may be a deleted user, which AllUsers leaves out
-                    if not users or "DeletedUsers" in self._user_types:
+                    if with_deleted:
                         raise
-                    users.update(self._users("DeletedUsers"))
+                    users, with_deleted = self._directory.users(self._client, deleted=True), True
                     records = [self._plan.record(row, users) for row in rows]
                 stamp, last_id = rows[-1].get(MODIFIED_TIME), rows[-1].get("id")
                 newest = cursor_instant(stamp)
@@ -140,24 +140,6 @@ class CoqlReader:
                 page.checkpoint = False
             yield page
 
-    def _users(self, kind: str) -> dict[str, Mapping[str, Any]]:
-        """The org's users of one `type` by id (a user lookup's `name` and `email` in REST records)."""
-        self._user_types.add(kind)
-        users: dict[str, Mapping[str, Any]] = {}
-        page = 1
-        while True:
-            response = self._client.get(
-                f"{API_VERSION_PATH}/users",
-                {"type": kind, "per_page": USERS_PAGE_SIZE, "page": page},
-                what="the users",
-            )
-            for user in (response.body or {}).get("users") or []:
-                if isinstance(user, Mapping) and user.get("id") is not None:
-                    users[str(user["id"])] = user
-            if not ((response.body or {}).get("info") or {}).get("more_records"):
-                return users
-            page += 1
-
 
 def choose_reader(
     client: ZohoApiClient,
@@ -188,7 +170,15 @@ def choose_reader(
         logger.info(messages.COQL_NOT_USED.format(module=spec.api_name, reason=reason))
         return rest
     logger.info(messages.COQL_USED.format(module=spec.api_name, rows=COQL_ROWS))
-    return CoqlReader(client, tools.complex_transport(), spec, plan, incremental=incremental, start=start)
+    return CoqlReader(
+        client,
+        tools.complex_transport(),
+        spec,
+        plan,
+        incremental=incremental,
+        start=start,
+        directory=tools.user_directory,
+    )
 
 
 def coql_instant(instant: datetime) -> str:
