@@ -25,6 +25,7 @@ from source_zoho_crm.metadata import ModuleStreamSpec
 from source_zoho_crm.module_reader import ModuleReader, Page
 from source_zoho_crm.module_requests import cursor_instant
 from source_zoho_crm.settings import (
+    COQL_FIRST_ROWS,
     COQL_PATH,
     COQL_REFUSED_CODES,
     COQL_ROWS,
@@ -43,6 +44,9 @@ class CoqlReader:
     (inclusive) and checkpoint every page. Any refusal hands the rest of the read to REST."""
 
     rows = COQL_ROWS
+    # An incremental read's first call asks 200 rows (1 credit, as a REST page): a quiet sync costs 1,
+    # not 3; once a call comes back full, the rest go at `rows` (3 credits per 2,000).
+    first_rows = COQL_FIRST_ROWS
 
     def __init__(
         self,
@@ -88,12 +92,13 @@ class CoqlReader:
         try:
             users: Mapping[str, Mapping[str, Any]] | None = None  # asked once COQL answered with rows
             with_deleted = False
+            limit = min(self.first_rows, self.rows) if since is not None else self.rows
             while True:
                 body, date = self._transport.post_json_dated(
                     COQL_PATH,
-                    {"select_query": self._plan.query(after, since, self.rows)},
+                    {"select_query": self._plan.query(after, since, limit)},
                     what=f"module {module}",
-                    credits=coql_credits(self.rows),
+                    credits=coql_credits(limit),
                 )
                 self.calls += 1
                 self._server_time = self._server_time or date
@@ -116,9 +121,9 @@ class CoqlReader:
                 last = newest
                 yield Page(records, newest, checkpoint=self._incremental)
                 info = body.get("info") or {}
-                if not info.get("more_records") or len(rows) < self.rows:
+                if not info.get("more_records") or len(rows) < limit:
                     return
-                after = (stamp, str(last_id))
+                after, limit = (stamp, str(last_id)), self.rows
         except (ZohoError, CoqlMismatch) as refused:
             code = getattr(refused, "code", None)
             if isinstance(refused, ZohoError) and code not in COQL_REFUSED_CODES:

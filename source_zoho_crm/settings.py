@@ -53,6 +53,8 @@ DEFAULT_BULK_READ_THRESHOLD = 200_000
 # fields 5 (COQL-Limitations).
 COQL_PATH = f"{API_VERSION_PATH}/coql"
 COQL_ROWS = 2000
+# An incremental read's first call: 200 rows cost 1 credit (1,000 cost 2, 2,000 cost 3).
+COQL_FIRST_ROWS = 200
 COQL_MAX_COLUMNS = 500
 COQL_MAX_JOINS = 15
 COQL_MAX_FORMULA_COLUMNS = 5

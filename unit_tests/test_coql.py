@@ -247,3 +247,24 @@ def test_other_failures_are_not_hidden_by_the_fallback() -> None:
     broken = ZohoApiError("boom", code="INTERNAL_ERROR", status=400)
     with pytest.raises(ZohoApiError):
         list(reader(FakeTransport([broken]), FakeRest()).pages())
+
+
+def test_an_incremental_read_asks_200_rows_first_then_2000() -> None:
+    full = {
+        "data": [{"id": str(i), "Modified_Time": T1} for i in range(1, 201)],
+        "info": {"more_records": True},
+    }
+    transport = FakeTransport([full, {}])
+    coql = reader(transport, FakeRest())
+    coql.rows = 2000
+    assert sum(len(p.records) for p in coql.pages()) == 200
+    assert transport.queries[0].endswith("limit 200") and transport.queries[1].endswith("limit 2000")
+    # From the beginning there is no quiet case: 2,000 at once.
+    everything = CoqlReader(
+        None,  # type: ignore[arg-type]
+        (transport := FakeTransport([{}])),  # type: ignore[arg-type]
+        spec(BASE),
+        CoqlPlan("Contacts", ("Name", "Modified_Time"), {}, ()),
+        incremental=True,
+    )
+    assert list(everything.pages()) == [] and transport.queries[0].endswith("limit 2000")
