@@ -106,13 +106,13 @@ class CoqlReader:
                 if not rows:
                     return
                 if users is None:
-                    users = self._directory.users(self._client) if self._plan.user_lookups else {}
+                    users = self._users(deleted=False) if self._plan.user_lookups else {}
                 try:
                     records = [self._plan.record(row, users) for row in rows]
                 except CoqlMismatch:  # an owner may be a deleted user, which AllUsers leaves out
                     if with_deleted:
                         raise
-                    users, with_deleted = self._directory.users(self._client, deleted=True), True
+                    users, with_deleted = self._users(deleted=True), True
                     records = [self._plan.record(row, users) for row in rows]
                 stamp, last_id = rows[-1].get(MODIFIED_TIME), rows[-1].get("id")
                 newest = cursor_instant(stamp)
@@ -133,6 +133,12 @@ class CoqlReader:
             if code == SCOPE_MISMATCH_CODE:
                 logger.warning(messages.COQL_SCOPE_MISSING)
         yield from self._rest_from(last)
+
+    def _users(self, *, deleted: bool) -> Mapping[str, Mapping[str, Any]]:
+        try:
+            return self._directory.users(self._client, deleted=deleted)
+        except ZohoError as refused:  # e.g. no ZohoCRM.users.READ: not a COQL scope problem
+            raise CoqlMismatch(f"the org's user list was refused ({refused.code or refused})") from None
 
     def _rest_from(self, last: datetime | None) -> Iterator[Page]:
         """The rest of the read over REST: from the last record emitted (inclusive, so none is lost),

@@ -268,3 +268,27 @@ def test_an_incremental_read_asks_200_rows_first_then_2000() -> None:
         incremental=True,
     )
     assert list(everything.pages()) == [] and transport.queries[0].endswith("limit 2000")
+
+
+class RefusingDirectory:
+    def users(self, client: Any, *, deleted: bool = False) -> Mapping[str, Any]:
+        raise ZohoAccessError("no users scope", code="OAUTH_SCOPE_MISMATCH", status=401)
+
+
+def test_a_refused_user_list_reads_over_rest_without_asking_for_the_coql_scope(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rest = FakeRest()
+    coql = CoqlReader(
+        None,  # type: ignore[arg-type]
+        FakeTransport([rows(("1", T1))]),  # type: ignore[arg-type]
+        spec(BASE),
+        CoqlPlan("Contacts", ("Name", "Owner", "Modified_Time"), {}, ("Owner",)),
+        incremental=True,
+        rest=rest,  # type: ignore[arg-type]
+        directory=RefusingDirectory(),  # type: ignore[arg-type]
+    )
+    with caplog.at_level(logging.WARNING, logger="airbyte"):
+        assert [[r["id"] for r in p.records] for p in coql.pages()] == [["rest"]]
+    text = " ".join(r.getMessage() for r in caplog.records)
+    assert "user list was refused (OAUTH_SCOPE_MISMATCH)" in text and "ZohoCRM.coql.READ" not in text
