@@ -7,7 +7,8 @@
     .venv/bin/python scripts/benchmark.py --scenario all
     .venv/bin/python scripts/benchmark.py --records 20000      # narrow with other sizes
 
-Each scenario reports the API calls the emulator served against the minimum, wall time, CPU and
+Each scenario reports the API calls the emulator served against the REST minimum, the API credits the
+connector counted (COQL by LIMIT: 3 per 2,000 rows), wall time, CPU and
 peak memory of the reading process. narrow, wide and large run a full-refresh `read` of the module
 streams through the connector's command line; the minimum is 1 token, 1 modules, 1 fields per
 module, and 1 call per 200-record page per 50-field chunk. backfill runs a first incremental sync
@@ -173,9 +174,31 @@ def run_read(scenario: Scenario) -> bool:
         )
         for endpoint, count in sorted(stats["requests_by_endpoint"].items()):
             print(f"   {count:>6}  {endpoint}")
+        rest_floor = scenario.modules * math.ceil(scenario.records / PAGE) * chunks
+        print(f"API credits                : {credits_line(read.stdout)}")
+        print(f"   REST floor of the records: {rest_floor:,} credits (one per 200-record page per chunk)")
+        for line in log_lines(read.stdout, "Reading module "):
+            print(f"   {line}")
         return read.returncode == 0 and records == expected
     finally:
         stop(emulator)
+
+
+def log_lines(stdout: bytes, prefix: str) -> list[str]:
+    """The connector's log messages that start with `prefix`."""
+    found = []
+    for line in stdout.splitlines():
+        if line.startswith(b'{"type":"LOG"'):
+            message = json.loads(line)["log"]["message"]
+            if message.startswith(prefix):
+                found.append(message)
+    return found
+
+
+def credits_line(stdout: bytes) -> str:
+    """The connector's own count of the credits the sync spent (credits.py), per stream."""
+    lines = log_lines(stdout, "API credits used by this sync: ")
+    return lines[-1].removeprefix("API credits used by this sync: ") if lines else "(not reported)"
 
 
 def run_backfill(scenario: Scenario) -> bool:

@@ -16,12 +16,13 @@ import time
 import zipfile
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import IO, Any
 
 import orjson
 import requests
 
-from source_zoho_crm.api_client import TransientError, ZohoApiClient
+from source_zoho_crm.api_client import TransientError, ZohoApiClient, ZohoResponse
 from source_zoho_crm.auth import AUTH_HEADER_PREFIX, ZohoTokenProvider
 from source_zoho_crm.credits import CreditMeter
 from source_zoho_crm.errors import ZohoAccessError, ZohoApiError, ZohoAuthError
@@ -98,6 +99,14 @@ class BulkTransport:
     def post_json(self, path: str, body: Mapping[str, Any], *, what: str, credits: int) -> Mapping[str, Any]:
         response = self._call("POST", path, what=what, credits=credits, json_body=body)
         return _json_body(response, what)
+
+    def post_json_dated(
+        self, path: str, body: Mapping[str, Any], *, what: str, credits: int
+    ) -> tuple[Mapping[str, Any], datetime | None]:
+        """`post_json` for COQL: 204 (no rows) is an empty answer; also Zoho's `Date` header."""
+        response = self._call("POST", path, what=what, credits=credits, json_body=body)
+        dated = ZohoResponse(response.status_code, None, response.headers).date
+        return ({} if response.status_code == 204 else _json_body(response, what)), dated
 
     def get_json(self, path: str, *, what: str, credits: int) -> Mapping[str, Any]:
         return _json_body(self._call("GET", path, what=what, credits=credits), what)
@@ -192,6 +201,8 @@ class BulkTransport:
             if not zipfile.is_zipfile(target):
                 raise TransientError("a truncated or unreadable archive")
             target.seek(0)
+            return True
+        if status == 204 and target is None:  # COQL's answer when no record matches
             return True
         body = _parse(response.content) if target is None or _is_json(response) else None
         if status in (200, 201, 202) and target is None:

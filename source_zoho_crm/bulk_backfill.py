@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -21,6 +21,7 @@ from source_zoho_crm.api_client_bulk import BulkReadUnavailable, BulkTransport
 from source_zoho_crm.auth import ZohoTokenProvider
 from source_zoho_crm.bulk_csv import org_zone
 from source_zoho_crm.bulk_read import STATE_KEY, BackfillPosition, BulkReader
+from source_zoho_crm.coql_users import UserDirectory
 from source_zoho_crm.credits import CreditMeter
 from source_zoho_crm.cursor import ModuleCursor
 from source_zoho_crm.metadata import ModuleStreamSpec
@@ -37,6 +38,10 @@ class SyncTools:
     bulk_read_threshold: int = 0
     tokens: ZohoTokenProvider | None = None
     org: Callable[[], Mapping[str, Any]] = dict
+    # A module's field metadata (the sync's cached metadata): COQL finds lookup targets' display fields.
+    fields: Callable[[str], Sequence[Mapping[str, Any]]] | None = None
+    modules: Callable[[], Sequence[Mapping[str, Any]]] | None = None  # /settings/modules (module kinds)
+    user_directory: UserDirectory = field(default_factory=UserDirectory)  # COQL's user lookups
     sleep: Callable[[float], None] = time.sleep
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _transport: BulkTransport | None = field(default=None, repr=False)
@@ -45,6 +50,14 @@ class SyncTools:
     @property
     def bulk_enabled(self) -> bool:
         return self.bulk_read_threshold > 0 and self.tokens is not None
+
+    def complex_transport(self) -> BulkTransport:
+        """The transport of Zoho's "complex" APIs (Bulk Read and COQL, 10 at once), one per sync."""
+        with self._lock:
+            if self._transport is None:
+                assert self.tokens is not None
+                self._transport = BulkTransport(self.client, self.tokens, self.meter)
+            return self._transport
 
     def bulk_reader(self, spec: ModuleStreamSpec) -> BulkReader:
         """A Bulk Read reader for `spec`; the transport (its download window) is one per sync."""

@@ -25,6 +25,7 @@ from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.bulk_backfill import SyncTools, run_backfill
 from source_zoho_crm.bulk_read import BackfillPosition, use_bulk_read
+from source_zoho_crm.coql_reader import CoqlReader, choose_reader
 from source_zoho_crm.cursor import ModuleCursor, cursor_from_state
 from source_zoho_crm.datetimes import to_utc_iso
 from source_zoho_crm.deleted_records import deleted_pages, tombstone
@@ -50,7 +51,7 @@ class ModulePartition(Partition):
     def __init__(
         self,
         spec: ModuleStreamSpec,
-        reader: ModuleReader,
+        reader: ModuleReader | CoqlReader,
         cursor: Cursor,
         message_repository: MessageRepository,
         client: ZohoApiClient | None = None,
@@ -283,7 +284,9 @@ def build_module_stream(
         start = None
         cursor = FinalStateCursor(name, None, message_repository)
         formula = None
-    reader = ModuleReader(client, spec, incremental=incremental, start=start)
+    reader = choose_reader(
+        client, spec, incremental=incremental, start=start, tools=tools if rows is None else None
+    )
     wants_tombstones = incremental and include_deleted
     partition = ModulePartition(
         spec,

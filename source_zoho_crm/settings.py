@@ -46,6 +46,47 @@ MODULE_REQUEST_PARAMS: Mapping[str, Mapping[str, str]] = {"Leads": {"converted":
 # a few credits, where REST spends one credit per 200 records per 50 fields.
 DEFAULT_BULK_READ_THRESHOLD = 200_000
 
+# ---- COQL ---------------------------------------------------------------------------------------------
+# `POST /crm/v8/coql` (scope ZohoCRM.coql.READ): 2,000 rows a call for 3 credits [U for CRM], where REST
+# spends 10 credits per 2,000 records per 50-field chunk; keyset paging on (Modified_Time, id) has no
+# 100,000-record ceiling (COQL-Limitations page). Columns: 500 since v7 (Kaizen #183); JOINs 15, formula
+# fields 5 (COQL-Limitations).
+COQL_PATH = f"{API_VERSION_PATH}/coql"
+COQL_ROWS = 2000
+# An incremental read's first call: 200 rows cost 1 credit (1,000 cost 2, 2,000 cost 3).
+COQL_FIRST_ROWS = 200
+COQL_MAX_COLUMNS = 500
+COQL_MAX_JOINS = 15
+COQL_MAX_FORMULA_COLUMNS = 5
+# Field types whose COQL value is the REST list GET's (lookups rebuilt by coql_query.py). Others (file and
+# image uploads, subforms, multi-select lookups, line items, layouts, consent and multi-module lookups,
+# reminders, territories...) keep their module on REST.
+COQL_SAME_AS_REST_TYPES = frozenset(
+    {
+        "text", "textarea", "email", "phone", "website", "picklist", "multiselectpicklist", "integer",
+        "bigint", "double", "decimal", "currency", "percent", "boolean", "date", "datetime", "autonumber",
+        "formula", "rollup_summary", "lookup", "ownerlookup", "userlookup",
+    }
+)  # fmt: skip
+# The modules COQL serves (Get-Records-through-COQL-Query page, "Possible module names"), besides custom ones.
+COQL_MODULES = (
+    "Leads", "Accounts", "Contacts", "Deals", "Campaigns", "Tasks", "Cases", "Events", "Calls", "Solutions",
+    "Products", "Vendors", "Price_Books", "Quotes", "Sales_Orders", "Purchase_Orders", "Invoices",
+)  # fmt: skip
+COQL_MODULE_KINDS = ("custom",)
+# Answers that mean "COQL will not serve this query or token": the module is read over REST instead.
+COQL_REFUSED_CODES = (
+    "OAUTH_SCOPE_MISMATCH",
+    "NO_PERMISSION",
+    "LIMIT_EXCEEDED",
+    "INVALID_QUERY",
+    "SYNTAX_ERROR",
+    "NOT_SUPPORTED",
+    "FEATURE_NOT_SUPPORTED",
+    "INVALID_MODULE",
+    "DUPLICATE_DATA",
+)
+
 # ---- deleted records --------------------------------------------------------------------------
 # The deleted-records API pages with `page` only, 200 entries a page.
 DELETED_PAGE_SIZE = 200

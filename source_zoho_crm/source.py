@@ -138,6 +138,8 @@ class SourceZohoCrm(ConcurrentDeclarativeSource):
             bulk_read_threshold=zoho.config.bulk_read_threshold,
             tokens=zoho.tokens,
             org=zoho.metadata.org,
+            fields=zoho.metadata.fields,
+            modules=zoho.metadata.modules,
         )
         with ThreadPoolExecutor(max_workers=1) as side:  # start sooner: the module list meanwhile
             modules = side.submit(_quietly, zoho.metadata.modules)

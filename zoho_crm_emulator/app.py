@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, unquote
 
 from .bulk import BulkApi
 from .control import Control
-from .coql import CoqlApi
+from .coql_api import CoqlApi, coql_credits
 from .credits import Credits
 from .deleted import DeletedApi
 from .faults import Faults
@@ -165,7 +165,7 @@ class Application:
                 response = fault_response(int(action), s.retry_after)
             else:
                 req.scopes = self.tokens.authenticate(req).scopes
-                remaining = self.credits.charge()
+                remaining = self.credits.charge(self._cost(req, route))
                 response = route.handler(req)
                 self.credits.stamp(response, remaining)
         except ApiError as exc:
@@ -176,6 +176,17 @@ class Application:
         finally:
             self.stats.leave(complex_api)
         return self._done(req, raw_path, route.endpoint, response, started, action)
+
+    @staticmethod
+    def _cost(req: Request, route: Route) -> int:
+        """Credits of a call: COQL by its LIMIT, every other call 1 (credits.py)."""
+        if route.endpoint != "POST /crm/v8/coql":
+            return 1
+        try:
+            body = req.json()
+        except ApiError:
+            return 1
+        return coql_credits(body.get("select_query") if isinstance(body, dict) else None)
 
     def _done(
         self,

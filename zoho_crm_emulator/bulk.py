@@ -12,7 +12,8 @@ from typing import Any
 
 import orjson
 
-from .coql import Condition, Group, compile_condition
+from .coql import Condition, Group
+from .coql_eval import compile_condition
 from .oauth import require_scopes
 from .protocol import ApiError, Request, Response, json_response
 from .records import resolve_module

@@ -121,6 +121,7 @@ class FieldSpec:
         profiles: list[dict[str, Any]],
         owner: str = "",
         real_shapes: bool = False,
+        name_field: str = "",
     ) -> dict[str, Any]:
         """Zoho's field metadata keys (fields.json), empty sub-objects as Zoho sends them. `real_shapes`:
         the shapes of Zoho's own examples (v7 field-meta page, v8 SDK), see `real_shapes`."""
@@ -164,8 +165,11 @@ class FieldSpec:
                 "mass_update": not self.read_only,
                 "webhook": True,
                 "virtual_field": False,
-                "display_field": self.api_name
-                in ("Last_Name", "Account_Name", "Deal_Name", "Name", "Subject"),
+                # The module's record name, which lookups to it show as `name` (Full_Name on Leads in
+                # Zoho's v7 field-meta example).
+                "display_field": self.api_name == name_field
+                if name_field
+                else self.api_name in ("Last_Name", "Account_Name", "Deal_Name", "Name", "Subject"),
                 "businesscard_supported": False,
                 "tooltip": None,
                 "history_tracking": None,

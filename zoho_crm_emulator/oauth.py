@@ -21,6 +21,7 @@ DEFAULT_SCOPES = [
     "ZohoCRM.users.READ",
     "ZohoCRM.bulk.READ",
     "ZohoCRM.coql.READ",
+    "ZohoSearch.securesearch.READ",  # the record count API (records.py)
 ]
 THROTTLE_WINDOW = 600.0
 THROTTLE_BODY = {

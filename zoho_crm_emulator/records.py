@@ -51,6 +51,9 @@ def authorization_failed() -> ApiError:
     return ApiError(400, "AUTHORIZATION_FAILED", "User does not have sufficient privilege")
 
 
+COUNT_SEARCH_SCOPE = ["ZohoSearch.securesearch.READ"]
+
+
 def resolve_module(state: OrgState, req: Request, name: str, *extra_scopes: list[str]) -> ModuleState:
     """The module named in the request, checked in Zoho's order: exists, token scope, user permission."""
     ms = state.module(name)
@@ -381,7 +384,11 @@ class RecordsApi:
 
     # ------------------------------------------------------------------ GET /{module}/actions/count
     def count(self, req: Request) -> Response:
-        ms = resolve_module(self.state, req, req.path_params["module"])
+        # The count API's scopes (https://www.zoho.com/crm/developer/docs/api/v8/module_record_count.html):
+        # ZohoSearch.securesearch.READ and settings.layouts.READ besides the module's.
+        ms = resolve_module(
+            self.state, req, req.path_params["module"], COUNT_SEARCH_SCOPE, ["ZohoCRM.settings.layouts.READ"]
+        )
         converted = req.query.get("converted") or "false"
         if converted not in ("true", "false", "both"):
             raise invalid_param("converted", "invalid data", supported_values=["true", "false", "both"])

@@ -36,6 +36,8 @@ PESSIMISTIC: dict[str, Any] = {
     "custom_views_max_per_page": 2,
     "token_scope_field": False,
     "attachments_touch_parent": False,
+    "coql_max_columns": 50,
+    "coql_listed_modules_only": True,
 }
 
 # Settings that only matter when the emulator is built; everything else may change at run time.
@@ -94,6 +96,10 @@ class EmulatorSettings:
     deleted_retention_days: int = 0  # deleted entries older than this many days leave /{module}/deleted
     clock_offset_seconds: float = 0.0  # Zoho's clock (Date header, "now") minus this machine's
     strictness: str = "default"  # "pessimistic": the PESSIMISTIC values for every setting left at default
+    # COQL: columns per SELECT, 500 since v7 (Kaizen #183); [U] 50 as older overview pages still say
+    coql_max_columns: int = 500
+    # [U] True: COQL refuses modules its page does not list (system `__s`, linking, tracker modules...)
+    coql_listed_modules_only: bool = False
     # bulk read
     bulk_page_size: int = 200000
     bulk_complete_after: float = 0.5  # seconds until a job is COMPLETED (or after two polls)

@@ -566,7 +566,14 @@ class OrgState:
         if ms._fields_meta is None:
             profiles = self.profiles[:2]
             ms._fields_meta = [
-                spec.render(self.module_ids, i + 1, profiles, ms.api_name, self.settings.real_org_shapes)
+                spec.render(
+                    self.module_ids,
+                    i + 1,
+                    profiles,
+                    ms.api_name,
+                    self.settings.real_org_shapes,
+                    name_field=ms.definition.name_field,
+                )
                 for i, spec in enumerate(ms.definition.fields)
             ]
         return ms._fields_meta
