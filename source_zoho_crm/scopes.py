@@ -22,6 +22,10 @@ READ_SCOPES: tuple[str, ...] = (
     "ZohoCRM.settings.pipeline.READ",
     "ZohoCRM.settings.custom_views.READ",
     "ZohoCRM.settings.tags.READ",
+    # Optional for `check`, asked by default: cheaper reads (COQL, Bulk Read) and record counts.
+    "ZohoCRM.coql.READ",
+    "ZohoCRM.bulk.READ",
+    "ZohoSearch.securesearch.READ",
 )
 
 # What `check` needs: without these nothing can be discovered, so check fails.
@@ -51,4 +55,5 @@ OPTIONAL_SCOPES: Mapping[str, tuple[str, ...]] = {
     "ZohoCRM.settings.tags.READ": ("stream tags",),
     "ZohoSearch.securesearch.READ": ("record counts (ESTIMATE, progress, the choice of Bulk Read)",),
     "ZohoCRM.bulk.READ": ("Bulk Read backfills (bulk_read_threshold)",),
+    "ZohoCRM.coql.READ": ("COQL reads (2,000 records for 3 credits; REST without it)",),
 }

@@ -52,7 +52,7 @@ def test_a_token_that_names_every_scope_costs_no_probe(org: Any) -> None:
     token(
         org,
         "ZohoCRM.modules.ALL ZohoCRM.settings.ALL ZohoCRM.org.READ ZohoCRM.users.READ "
-        "ZohoSearch.securesearch.READ ZohoCRM.bulk.READ",
+        "ZohoSearch.securesearch.READ ZohoCRM.bulk.READ ZohoCRM.coql.READ",
     )
     status, probes = check(org)
     assert status.status == Status.SUCCEEDED and not status.message
@@ -60,7 +60,9 @@ def test_a_token_that_names_every_scope_costs_no_probe(org: Any) -> None:
 
 
 def test_a_token_that_names_its_scopes_is_read_without_probes(org: Any) -> None:
-    token(org, ",".join(READ_SCOPES[:-1]))  # Zoho's console separates scopes with commas: no tags
+    # Zoho's console separates scopes with commas: none of tags, Bulk Read, record counts.
+    lacking = ("tags.READ", "bulk.READ", "securesearch.READ")
+    token(org, ",".join(scope for scope in READ_SCOPES if not scope.endswith(lacking)))
     status, probes = check(org)
     assert probes == []
     assert status.status == Status.SUCCEEDED
@@ -78,8 +80,8 @@ def test_without_a_scope_field_each_optional_scope_is_probed_once(org: Any) -> N
     assert "ZohoCRM.settings.tags.READ (stream tags)" in status.message
     assert "ZohoCRM.settings.pipeline.READ (streams pipelines and pipeline_stages)" in status.message
     assert "ZohoCRM.settings.custom_views.READ" not in status.message
-    # one credit per probe; Bulk Read has none (only a 50-credit job would tell)
-    assert len(probes) == len(PROBES) == len(OPTIONAL_SCOPES) - 1
+    # one credit per probe; Bulk Read and COQL have none (only a job or a query, both POSTs, would tell)
+    assert len(probes) == len(PROBES) == len(OPTIONAL_SCOPES) - 2
     assert len(set(probes)) == len(probes)
     pipeline = next(r for r in org.request_history if r.path == "/crm/v8/settings/pipeline")
     assert pipeline.qs == {"layout_id": ["l1"]}, "the Deals layout found by the layouts probe"
