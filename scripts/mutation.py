@@ -110,6 +110,9 @@ _HEADER_CASE = "HTTP header names are case-insensitive"
 _CURSOR = "source_zoho_crm/cursor.py"
 _READER = "source_zoho_crm/module_reader.py"
 _REQUESTS = "source_zoho_crm/module_requests.py"
+_SET_FIRST = "every list call sets it before add_other_chunks reads it"
+_NOT_A_CHAIN = "a deferred side call is never a chain's (no page_token in its params)"
+_WHEN_ASKED = "when the other chunks are asked (with the first chunk or after it): same calls and records"
 _BOUNDARY = "it only prunes the boundary memory; keeping more keys emits the same records"
 _FULL_REFRESH = "only full refreshes get here (incremental reads raise first): no cursor reads `checkpoint`"
 _UNCALLED = "a Cursor method the CDK's concurrent read never calls here (the partitions are the connector's)"
@@ -249,6 +252,41 @@ LEFT_OUT: tuple[LeftOut, ...] = tuple(
             "Page(records, checkpoint=False)",
             "newest defaults to None",
         ),
+        (_REQUESTS, "ModuleRequests.__init__", "self.chain_cut = ", "chain() sets it before it is read"),
+        (_REQUESTS, "ModuleRequests.__init__", 'self._side: tuple[Any, ...] | None = ""', _SET_FIRST),
+        (_REQUESTS, "ModuleRequests.__init__", "self._expect_more = None", "None is as false as False"),
+        (_REQUESTS, "ModuleRequests.chain", "self.chain_cut = None", "None is as false as False"),
+        (_REQUESTS, "ModuleRequests.chain", 'token: str | None = ""', "'' is as false as None"),
+        (_REQUESTS, "ModuleRequests.add_other_chunks", 'self._side = ""', _SET_FIRST),
+        (_REQUESTS, "ModuleRequests.add_other_chunks", "chained=None", _NOT_A_CHAIN),
+        (_REQUESTS, "ModuleRequests.add_other_chunks", "chained=True", _NOT_A_CHAIN),
+        (
+            _REQUESTS,
+            "ModuleRequests.add_other_chunks",
+            "if self.fetcher.wide or self._side",
+            "a narrow module has no other chunk: its merge is a no-op",
+        ),
+        (_REQUESTS, "ModuleRequests.list", "self._expect_more = ", _WHEN_ASKED),
+        (_REQUESTS, "ModuleRequests.list", "if self.fetcher.wide and (chain", _WHEN_ASKED),
+        (
+            _REQUESTS,
+            "ModuleRequests.changed_while_read",
+            "what=None",
+            "the name is only in an error this function catches and logs at info level",
+        ),
+        (
+            _REQUESTS,
+            "ModuleRequests.changed_while_read",
+            "instant > since",
+            "a record changed in the second before the chain began was read after that change",
+        ),
+        (
+            _REQUESTS,
+            "ModuleRequests.changed_while_read",
+            "len(stale) > chain_limit",
+            "a safety cap's boundary",
+        ),
+        (_REQUESTS, "ModuleRequests.list_params", '"fields": ",".join(', "a spec always has a first chunk"),
         (_REQUESTS, "ModuleRequests.new_deletions", '{"if-modified-since":', _HEADER_CASE),
         (_REQUESTS, "ModuleRequests.list", '{"if-modified-since":', _HEADER_CASE),
         (_REQUESTS, "ModuleRequests.list", '{"IF-MODIFIED-SINCE":', _HEADER_CASE),

@@ -7,12 +7,16 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import pytest
+
+from source_zoho_crm.errors import ZohoApiError
 from source_zoho_crm.metadata import build_module_spec
 from source_zoho_crm.module_reader import ModuleReader
 from unit_tests.conftest import API
 
 LEADS = f"{API}/crm/v8/Leads"
 START = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+INVALID = {"code": "INVALID_DATA", "message": "bad", "details": {}, "status": "error"}
 BEFORE, AFTER = "2025-03-01T11:00:00+00:00", "2025-03-01T13:00:00+00:00"
 
 
@@ -89,3 +93,61 @@ def test_a_full_refresh_of_exactly_the_chain_limit_is_one_id_order_chain(
     assert [r["id"] for p in reader.pages() for r in p.records] == [r["id"] for r in records]
     sorts = [query(r)["sort_by"] for r in requests_mock.request_history if r.path.endswith("/leads")]
     assert sorts == ["id", "id"]
+
+
+def test_the_reader_keeps_zohos_clock_of_its_first_answer(client: Any, requests_mock: Any) -> None:
+    dates = iter(["Sat, 01 Mar 2025 12:00:05 GMT", "Sat, 01 Mar 2025 12:09:00 GMT"])
+
+    def answer(request: Any, context: Any) -> dict[str, Any]:
+        context.headers["Date"] = next(dates)
+        more = "page_token" not in query(request)
+        info = {"more_records": more, "per_page": 200, **({"next_page_token": "t"} if more else {})}
+        return {"data": [{"id": "1" if more else "2", "Modified_Time": AFTER}], "info": info}
+
+    requests_mock.get(LEADS, json=answer)
+    requests_mock.get(f"{LEADS}/deleted", status_code=204)
+    reader = ModuleReader(client, spec(), incremental=False)
+    assert reader.server_time is None
+    list(reader.pages())
+    assert reader.server_time == datetime(2025, 3, 1, 12, 0, 5, tzinfo=timezone.utc)
+
+
+def test_an_error_past_the_first_page_of_a_chain_fails_the_read_unless_it_ends_chains(
+    client: Any, requests_mock: Any
+) -> None:
+    def answer(request: Any, context: Any) -> dict[str, Any]:
+        if "page_token" in query(request):
+            context.status_code = 400
+            return {"code": "INVALID_DATA", "message": "bad", "details": {}, "status": "error"}
+        return {
+            "data": [{"id": "1", "Modified_Time": AFTER}],
+            "info": {"more_records": True, "next_page_token": "t"},
+        }
+
+    requests_mock.get(LEADS, json=answer)
+    reader = ModuleReader(client, spec(), incremental=False)
+    with pytest.raises(ZohoApiError) as raised:
+        list(reader.pages())
+    assert raised.value.code == "INVALID_DATA"
+    assert len([r for r in requests_mock.request_history if r.path.endswith("/leads")]) == 2
+
+
+def test_a_chain_ended_code_on_the_first_page_fails_at_once(client: Any, requests_mock: Any) -> None:
+    requests_mock.get(
+        LEADS,
+        status_code=400,
+        json={"code": "PAGINATION_LIMIT_EXCEEDED", "message": "limit", "details": {}, "status": "error"},
+    )
+    with pytest.raises(ZohoApiError):
+        list(ModuleReader(client, spec(), incremental=False).pages())
+    assert len(requests_mock.request_history) == 2  # the token, then one list call
+
+
+def test_a_list_error_names_the_module(client: Any, requests_mock: Any) -> None:
+    requests_mock.get(
+        LEADS,
+        status_code=400,
+        json={"code": "INVALID_DATA", "message": "bad", "details": {}, "status": "error"},
+    )
+    with pytest.raises(ZohoApiError, match="module Leads"):
+        list(ModuleReader(client, spec(), incremental=False).pages())
