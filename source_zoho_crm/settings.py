@@ -79,6 +79,12 @@ NO_STREAM_MODULE_KINDS = ("web", "webtab", "webtab_link")
 # `page`, which stops at 2,000 records (this code); the rest comes from the parents' single-record GETs.
 PAGE_TOKEN_REFUSED_CODES = ("INVALID_DATA",)
 DISCRETE_PAGE_WALL_CODES = ("DISCRETE_PAGINATION_LIMIT_EXCEEDED",)
+# `page` reaches at most this many records (page x per_page); subform modules are read by `page` only,
+# in windows that overlap by a line (line_windows.py), since Zoho may page them by position.
+DISCRETE_PAGE_LIMIT = 2000
+# Passes over a subform module restarted because lines moved under its `page` windows, before the
+# rest of its lines come from the parents instead.
+MAX_MOVED_PASSES = 5
 # Keys naming a subform field's module, Zoho's real shape first (`"subform": null`), then older ones.
 SUBFORM_MODULE_KEYS = (
     ("associated_module", "module"),

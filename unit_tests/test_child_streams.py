@@ -175,16 +175,17 @@ def test_lines_come_from_the_subform_module_with_page_tokens(quotes: Any) -> Non
     assert final == {"Modified_Time": "2025-03-01T05:00:00Z"}
 
 
-def test_refused_page_tokens_go_on_by_page_and_past_the_wall_newest_first(
+def test_a_subform_module_that_honours_if_modified_since_is_read_as_first_pages_past_any_wall(
     quotes: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("source_zoho_crm.child_reader.PAGE_SIZE", 3)
-    serve(quotes, FakeSubformModule(tokens=False, wall=9))  # 12 lines, 9 reachable each way
+    serve(quotes, FakeSubformModule(tokens=False, wall=9))  # 12 lines, 9 reachable by `page`
     output = run_read(raw_config(), {CHILD: SyncMode.incremental})
     assert rows_of(output) == ALL_ROWS and len(output.records) == len(LINES)  # no line twice
     line_calls = calls(quotes, "/crm/v8/Quoted_Items")
-    # asc: page 1, token refused, pages 2 and 3, wall at page 4; desc: pages 1 and 2 reach the boundary.
-    assert len(line_calls) == 7
+    # Page 1 each time, If-Modified-Since at the newest line read (one second early): no position used.
+    assert [c.qs.get("page") for c in line_calls] == [["1"]] * 6
+    assert [c.headers.get("If-Modified-Since") is not None for c in line_calls] == [False] + [True] * 5
     assert not record_calls(quotes)
     assert (
         output.state_messages[-1].state.stream.stream_state.__dict__["Modified_Time"]
@@ -192,15 +193,14 @@ def test_refused_page_tokens_go_on_by_page_and_past_the_wall_newest_first(
     )
 
 
-def test_lines_beyond_both_walls_come_from_the_parents_changed_since_the_boundary(
-    quotes: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("source_zoho_crm.child_reader.PAGE_SIZE", 2)
-    serve(quotes, FakeSubformModule(tokens=False, wall=4))  # 12 lines, 4 reachable each way
+def test_lines_beyond_both_walls_come_from_every_parent(quotes: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("source_zoho_crm.child_reader.PAGE_SIZE", 4)
+    serve(quotes, FakeSubformModule(tokens=False, ims=False, wall=4))  # 12 lines, 4 reachable each way
     output = run_read(raw_config(), {CHILD: SyncMode.incremental})
     assert rows_of(output) == ALL_ROWS and len(output.records) == len(LINES)
-    # asc reached q1's second, desc read q5 and q4: the parents from q1 on, one GET each.
-    assert sorted(r.path for r in record_calls(quotes)) == [f"/crm/v8/quotes/q{n}" for n in range(1, 6)]
+    # Oldest 4 and newest 4 from the module; the 4 between from the parents, whose Modified_Time
+    # need not move when a line changes: every parent, one GET each.
+    assert sorted(r.path for r in record_calls(quotes)) == [f"/crm/v8/quotes/q{n}" for n in range(6)]
 
 
 def test_a_subform_module_that_ignores_if_modified_since_is_read_newest_first_to_the_cursor(

@@ -27,6 +27,7 @@ PESSIMISTIC: dict[str, Any] = {
     "ims_without_modified_time": "304",
     "line_item_module_reads": False,
     "subform_module_paging": "page_only",
+    "subform_edits_touch_parent": False,
     "related_values_in_lists": False,
     "real_org_shapes": True,
     "deleted_retention_days": 60,
@@ -80,6 +81,7 @@ class EmulatorSettings:
     ims_without_modified_time: str = "ignore"  # [U] "ignore" the header, or "304" on modules without it
     line_item_module_reads: bool = True  # [U] GET /Quoted_Items etc. module-wide; False: INVALID_MODULE
     subform_module_paging: str = "full"  # [U] "full" (page_token, If-Modified-Since) or "page_only"
+    subform_edits_touch_parent: bool = True  # [U] a line's change moves its parent's Modified_Time
     # Documented by Zoho; off by default only while the connector is being fixed (README, "Switches").
     related_values_in_lists: bool = True  # False: subform/multi-lookup/line items only on GET /{m}/{id}
     real_org_shapes: bool = False  # Zoho's real module kinds (refused ones too) and field-metadata shapes

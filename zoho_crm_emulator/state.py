@@ -701,6 +701,42 @@ class OrgState:
             ms.invalidate()
             return {"ids": [e.id for e in picked], "deleted_time": self.clock.iso(ts)}
 
+    def change_lines(
+        self, module: str, count: int = 1, ids: list[str] | None = None, action: str = "modify"
+    ) -> dict[str, Any]:
+        """Modify or delete lines of a subform module, as an edit of their parent records does. [U]
+        Whether that edit moves the parent's Modified_Time is not documented: switch
+        `subform_edits_touch_parent` (pessimistic: the parent keeps its Modified_Time)."""
+        if action not in ("modify", "delete"):
+            raise ValueError("action must be 'modify' or 'delete'")
+        with self.lock:
+            ms = self._require(module)
+            if not ms.is_subform or ms.parent is None:
+                raise ValueError(f"{ms.api_name} is not a subform module")
+            parent = ms.parent
+            ts = self._when(ms, None)
+            iso = self.clock.iso(ts)
+            picked = self._pick(ms, count, ids)
+            for line_entry in picked:
+                owner = parent.entries.get(str((line_entry.rec.get("Parent_Id") or {}).get("id")))
+                self.changes += 1
+                if action == "delete":
+                    ms.entries.pop(line_entry.id, None)
+                    if owner is not None:
+                        kept = [x for x in ms.lines_of(owner) if x.get("id") != line_entry.id]
+                        owner.rec[ms.definition.parent_field or ""] = kept
+                else:
+                    line_entry.modified = ts
+                    line_entry.rec["Modified_Time"] = iso
+                    if "Quantity" in line_entry.rec:
+                        line_entry.rec["Quantity"] = self.changes
+                if owner is not None and self.settings.subform_edits_touch_parent and parent.has_modified:
+                    owner.modified = ts
+                    owner.rec["Modified_Time"] = iso
+            ms.invalidate()
+            parent.invalidate()
+            return {"ids": [e.id for e in picked], "modified_time": iso}
+
     def add_field(
         self,
         module: str,
