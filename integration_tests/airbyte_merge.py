@@ -4,7 +4,10 @@ the connector's tombstones are applied.
 Source of the rule (airbytehq/airbyte, read 2026-11):
 - airbyte-integrations/connectors/destination-snowflake/src/main/kotlin/io/airbyte/integrations/
   destination/snowflake/sql/SnowflakeDirectLoadSqlGenerator.kt (`upsertTable`, `selectDedupedRecords`),
-  with CDC hard deletes on. (The BigQuery and Redshift generators were not read for this model.)
+  with CDC hard deletes on; BigQuery's direct-load generator (destination-bigquery
+  .../direct_load_tables/BigqueryDirectLoadSqlGenerator.kt, read 2026-11) builds the same MERGE with
+  `cdc_deletion_mode` HARD_DELETE. (With SOFT_DELETE the tombstone row stays, and a later row with
+  an older cursor does not replace it; Redshift's generator was not read for this model.)
 1. Within a batch, per primary key, keep ROW_NUMBER() = 1 of
    `ORDER BY <cursor> DESC NULLS LAST, _airbyte_extracted_at DESC` (ties: the database picks any).
 2. MERGE into the final table, with `newer` =

@@ -62,11 +62,13 @@ class Destination:
             assert got == expected, (module, len(got - expected), len(expected - got))
 
 
-def change(emulator: ZohoCrmEmulator, module: str, rng: random.Random, scale: int = 1) -> None:
+def change(emulator: ZohoCrmEmulator, module: str, rng: random.Random, scale: int = 1) -> list[str]:
+    """Modify, delete and create some records; the ids deleted."""
     ids = sorted(r["id"] for r in emulator.records(module))
     emulator.modify(module, ids=rng.sample(ids, 5 * scale))
-    emulator.delete(module, ids=rng.sample(ids, 3 * scale))
+    deleted = emulator.delete(module, ids=rng.sample(ids, 3 * scale))["ids"]
     emulator.create(module, count=2 * scale)
+    return list(deleted)
 
 
 @pytest.mark.all_emulator_settings  # the loss tests run in the default and the pessimistic setting
@@ -78,12 +80,23 @@ def test_rounds_of_changes_merged_with_airbytes_rule_equal_the_emulator(
     destination.sync()
     destination.assert_equals_emulator()
     rng = random.Random(9)
+    deleted: dict[str, list[str]] = {module: [] for module in destination.modules}
+    restored = []
     for _ in range(3):
         for module in destination.modules:
-            change(emulator, module, rng)
+            if deleted[module]:  # a record deleted (and tombstoned) by an earlier round comes back
+                back = emulator.restore(module, [deleted[module].pop(0)])["ids"]
+                restored += [(module, record_id) for record_id in back]
+            deleted[module] += change(emulator, module, rng)
         destination.sync()
         destination.assert_equals_emulator()
     assert destination.tombstones >= 3 * 3 * 2  # every deletion reached the destination as a tombstone
+    assert len(restored) == 4  # ... and every restore brought its record back
+    if emulator.settings.strictness == "pessimistic":  # older than its tombstone, still in the log
+        for module, record_id in restored:
+            now = {r["id"]: r["Modified_Time"] for r in emulator.records(module)}[record_id]
+            log = {d["id"]: d["deleted_time"] for d in emulator.deleted_records(module)}[record_id]
+            assert parse_zoho_datetime(now) < parse_zoho_datetime(log)
 
 
 @pytest.mark.all_emulator_settings  # the loss tests run in the default and the pessimistic setting

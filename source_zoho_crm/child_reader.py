@@ -159,10 +159,7 @@ class ChildReader:
                 yield from self._in_id_order(spec)
                 return
             except PageWall:
-                seen = {line_id for line_id, _ in self._emitted}
-                stop = _FromParents(messages.LINES_PAST_PAGE_WALL, None, seen, self._start)
-                stop.gap = True
-                raise stop from None
+                raise self._every_parent(messages.LINES_PAST_PAGE_WALL) from None
         yield Page([], self._newest, checkpoint=False)
 
     def _in_id_order(self, spec: ModuleStreamSpec) -> Iterator[Page]:
@@ -179,16 +176,21 @@ class ChildReader:
             except LinesMoved:
                 moved = self._moved(moved)
             except PageWall:
-                seen = {line_id for line_id, _ in self._emitted}
-                raise _FromParents(messages.LINES_PAST_PAGE_WALL, self._start, seen, self._start) from None
+                raise self._every_parent(messages.LINES_PAST_PAGE_WALL) from None
         yield Page([], self._newest, checkpoint=False)
 
     def _moved(self, passes: int) -> int:
         """One more pass after lines moved under a `page` window, up to MAX_MOVED_PASSES."""
         if passes + 1 >= MAX_MOVED_PASSES:
-            seen = {line_id for line_id, _ in self._emitted}
-            raise _FromParents(messages.LINES_KEPT_MOVING, self._start, seen, self._start)
+            raise self._every_parent(messages.LINES_KEPT_MOVING)
         return passes + 1
+
+    def _every_parent(self, reason: str) -> _FromParents:
+        """The rest of the lines from every parent: a line's edit need not move its parent's
+        Modified_Time, so the parents changed since the cursor would not do."""
+        stop = _FromParents(reason, None, {line_id for line_id, _ in self._emitted}, self._start)
+        stop.gap = True
+        return stop
 
     @staticmethod
     def _key(cursor: str | None) -> Callable[[Mapping[str, Any]], tuple[str, Any]]:

@@ -63,6 +63,9 @@ DELETED_REFUSED_CODES = (
 )
 # Zoho keeps deleted records in the recycle bin for 60 days; older deletions leave its log.
 DELETED_RETENTION = timedelta(days=60)
+# Tombstoned ids checked each sync for a restore from the recycle bin (100 per call): at most this many
+# per stream, the newest deletions first; a restore of an older one shows when the record next changes.
+RESTORE_WATCH_LIMIT = 1000
 
 # ---- module kinds (`generated_type` in /settings/modules) ----------------------------------------------
 # Which kinds become streams (BEHAVIOR.md, "Module kinds"). Every other api_supported kind (default,
@@ -101,6 +104,11 @@ LINKING_MODULE_KEYS = (
 # ---- rich text ------------------------------------------------------------------------------------
 # List GETs cut rich-text values to 500 characters; `actions/fetch_full_data` takes up to 200 ids.
 RICH_TEXT_IDS_PER_REQUEST = 200
+RICH_TEXT_LIST_LIMIT = 500
+# Only values of at least RICH_TEXT_LIST_LIMIT - RICH_TEXT_CUT_MARGIN UTF-8 bytes are fetched whole: if
+# Zoho counted UTF-16 units or UTF-8 bytes, a cut value is shorter than 500 characters but never more
+# than a partial character (3 bytes) or a dropped HTML entity (`&#x1F600;`, 10) under 500 bytes.
+RICH_TEXT_CUT_MARGIN = 16
 
 # ---- metadata -------------------------------------------------------------------------------------
 # What Zoho answers for /settings/territories when territory management is off.

@@ -16,7 +16,7 @@ from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_zoho_crm import SourceZohoCrm
 from unit_tests.conftest import API, raw_config
-from unit_tests.test_source import FIELDS, MODULES, run_read
+from unit_tests.test_source import FIELDS, LEADS, MODULES, run_read
 from unit_tests.test_source import org as org  # the fake org fixture
 
 CHILD = "quotes_quoted_items"
@@ -297,20 +297,29 @@ def test_multi_select_and_multi_user_lookup_columns_name_their_linking_stream(
     assert "stream leads_x_users (linking module Leads_X_Users)" in properties["Assigned_Team"]["description"]
 
 
-def test_rich_text_is_fetched_whole_once_per_page_and_a_refusal_keeps_the_cut_values(
+def test_rich_text_is_fetched_whole_only_for_values_that_may_be_cut_and_a_refusal_keeps_them_cut(
     org: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rich = {"api_name": "Rich_Notes", "data_type": "textarea", "textarea": {"type": "rich_text"}}
     monkeypatch.setitem(FIELDS, "Leads", [*FIELDS["Leads"], rich])
-    whole = {"1": "<p>" + "a" * 900 + "</p>", "2": "<p>b</p>", "3": "<p>" + "c" * 600 + "</p>"}
+    # 1: long ASCII (cut at 500 characters); 2: short (whole already); 3: 300 two-byte characters,
+    # cut at 500 UTF-8 bytes under the worst reading: 252 characters, yet possibly cut.
+    whole = {"1": "<p>" + "a" * 900 + "</p>", "2": "<p>b</p>", "3": "<p>" + "é" * 300 + "</p>"}
+    cut = {"1": whole["1"][:500], "2": whole["2"], "3": whole["3"].encode()[:500].decode(errors="ignore")}
+    assert len(cut["3"]) < 500
+    for lead in LEADS:
+        monkeypatch.setitem(lead, "Rich_Notes", cut[lead["id"]])
+    asked: list[str] = []
 
     def full_data(request: Any, context: Any) -> dict:
         assert request.qs["fields"] == ["rich_notes"]
+        asked.extend(request.qs["ids"][0].split(","))
         return {"data": [{"id": i, "Rich_Notes": whole[i]} for i in request.qs["ids"][0].split(",")]}
 
     org.get(f"{API}/crm/v8/Leads/actions/fetch_full_data", json=full_data)
     output = run_read(raw_config(), {"leads": SyncMode.full_refresh})
     assert {r.record.data["id"]: r.record.data["Rich_Notes"] for r in output.records} == whole
+    assert sorted(asked) == ["1", "3"]  # the short value is not asked for
     assert len(calls(org, "/crm/v8/Leads/actions/fetch_full_data")) == 2  # one per page of the fake org
 
     org.reset_mock()

@@ -129,6 +129,10 @@ class ZohoCrmEmulator:
     ) -> dict[str, Any]:
         return self.app.control.modify(module, count, modified_time, ids, keep_modified_time)
 
+    def restore(self, module: str, ids: list[str]) -> dict[str, Any]:
+        """Restore records of `module` from the recycle bin (their lines with them)."""
+        return self.app.state.restore(module, ids)
+
     def change_lines(
         self, module: str, count: int = 1, ids: list[str] | None = None, action: str = "modify"
     ) -> dict[str, Any]:

@@ -28,6 +28,9 @@ PESSIMISTIC: dict[str, Any] = {
     "line_item_module_reads": False,
     "subform_module_paging": "page_only",
     "subform_edits_touch_parent": False,
+    "rich_text_cut_unit": "bytes",
+    "restore_touches_modified_time": False,
+    "restored_leave_deleted_log": False,
     "related_values_in_lists": False,
     "real_org_shapes": True,
     "deleted_retention_days": 60,
@@ -86,8 +89,11 @@ class EmulatorSettings:
     related_values_in_lists: bool = True  # False: subform/multi-lookup/line items only on GET /{m}/{id}
     real_org_shapes: bool = False  # Zoho's real module kinds (refused ones too) and field-metadata shapes
     rich_text_list_limit: int = 500  # rich-text values cut to this many characters in list GETs; 0 = whole
+    rich_text_cut_unit: str = "characters"  # [U] what the 500 counts: "characters" or UTF-8 "bytes"
     # Zoho keeps 60 days; 0 keeps all, as the generated deletions lie in a fixed past window.
     deleted_retention_days: int = 0  # deleted entries older than this many days leave /{module}/deleted
+    restore_touches_modified_time: bool = True  # [U] a record restored from the recycle bin is "modified"
+    restored_leave_deleted_log: bool = True  # [U] its entry leaves /{module}/deleted (False: stays listed)
     clock_offset_seconds: float = 0.0  # Zoho's clock (Date header, "now") minus this machine's
     strictness: str = "default"  # "pessimistic": the PESSIMISTIC values for every setting left at default
     # bulk read
@@ -117,6 +123,7 @@ class EmulatorSettings:
             "ims_without_modified_time": ("ignore", "304"),
             "subform_module_paging": ("full", "page_only"),
             "throttle_locale": ("en", "zh"),
+            "rich_text_cut_unit": ("characters", "bytes"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:

@@ -51,6 +51,7 @@ class Deleted:
     id: str
     deleted_ts: int
     item: dict[str, Any]  # the API shape of /{module}/deleted
+    entry: Entry | None = None  # the record as it was, while it can be restored from the recycle bin
 
 
 @dataclass
@@ -698,8 +699,39 @@ class OrgState:
                 for child in ms.children:  # the lines go with their record
                     child.drop_lines(entry)
                 self._add_deleted(ms, entry, kind, ts, self.control_rng)
+                if kind == "recycle":
+                    ms.deleted[-1].entry = entry
             ms.invalidate()
             return {"ids": [e.id for e in picked], "deleted_time": self.clock.iso(ts)}
+
+    def restore(self, module: str, ids: list[str]) -> dict[str, Any]:
+        """Restore records from the recycle bin (restore-recycle-bin-records: `POST
+        /settings/recycle_bin/{id}/actions/restore`), their subform lines with them. [U] Whether the
+        record's Modified_Time moves (`restore_touches_modified_time`) and whether its entry leaves
+        `/{module}/deleted` (`restored_leave_deleted_log`) are not documented."""
+        with self.lock:
+            ms = self._require_changeable(module)
+            now = self.clock.now()
+            days = self.settings.deleted_retention_days
+            restored = []
+            for rid in ids:
+                found = next((d for d in ms.deleted if d.id == str(rid) and d.entry is not None), None)
+                if found is None or (days and found.deleted_ts < now - days * 86400):
+                    raise ValueError(f"{rid} is not in the recycle bin of {ms.api_name}")
+                entry = found.entry
+                assert entry is not None
+                found.entry = None
+                if self.settings.restored_leave_deleted_log:
+                    ms.deleted.remove(found)
+                if self.settings.restore_touches_modified_time and ms.has_modified:
+                    entry.modified = max(now, entry.modified)
+                    entry.rec["Modified_Time"] = self.clock.iso(entry.modified)
+                ms.entries[entry.id] = entry
+                for child in ms.children:
+                    child.add_lines(entry)
+                restored.append(entry.id)
+            ms.invalidate()
+            return {"ids": restored}
 
     def change_lines(
         self, module: str, count: int = 1, ids: list[str] | None = None, action: str = "modify"
