@@ -9,18 +9,17 @@ ignore If-Modified-Since or be refused outright (line items), else from the pare
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
 from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
+from source_zoho_crm.child_parents import FromParents, parent_pages
 from source_zoho_crm.child_specs import ChildStreamSpec
-from source_zoho_crm.datetimes import if_modified_since_header, to_utc_iso
+from source_zoho_crm.datetimes import if_modified_since_header
 from source_zoho_crm.errors import ZohoApiError, ZohoInvalidModuleError
 from source_zoho_crm.line_windows import LinesMoved, PageWall, windows
-from source_zoho_crm.module_reader import ModuleReader, Page
+from source_zoho_crm.module_reader import Page
 from source_zoho_crm.module_requests import ONE_SECOND, cursor_instant
 from source_zoho_crm.settings import (
     API_VERSION_PATH,
@@ -31,18 +30,6 @@ from source_zoho_crm.settings import (
     PAGE_SIZE,
 )
 from source_zoho_crm.stream_specs import ModuleStreamSpec
-
-
-class _FromParents(Exception):
-    """The subform module cannot serve (the rest of) the lines: read them from the parents changed
-    since `since` (None: every parent), keeping lines from `keep_from` not `seen` already."""
-
-    def __init__(
-        self, reason: str, since: datetime | None, seen: set[str], keep_from: datetime | None = None
-    ) -> None:
-        super().__init__(reason)
-        self.reason, self.since, self.seen, self.keep_from = reason, since, seen, keep_from
-        self.gap = False  # lines between two `page` walls: their parents' Modified_Time proves nothing
 
 
 class _Rebase(Exception):
@@ -88,12 +75,12 @@ class ChildReader:
         line_spec = self._child.line_spec
         try:
             if line_spec is None:
-                raise _FromParents("its fields are not available", self._start, set(), self._start)
+                raise FromParents("its fields are not available", self._start, set(), self._start)
             if line_spec.sorted_by_cursor and line_spec.cursor_field:
                 yield from self._in_cursor_order(line_spec, line_spec.cursor_field)
             else:
                 yield from self._in_id_order(line_spec)
-        except _FromParents as stop:
+        except FromParents as stop:
             yield from self._from_parents(stop)
 
     # ---- the subform module ----------------------------------------------------------------------
@@ -185,10 +172,10 @@ class ChildReader:
             raise self._every_parent(messages.LINES_KEPT_MOVING)
         return passes + 1
 
-    def _every_parent(self, reason: str) -> _FromParents:
+    def _every_parent(self, reason: str) -> FromParents:
         """The rest of the lines from every parent: a line's edit need not move its parent's
         Modified_Time, so the parents changed since the cursor would not do."""
-        stop = _FromParents(reason, None, {line_id for line_id, _ in self._emitted}, self._start)
+        stop = FromParents(reason, None, {line_id for line_id, _ in self._emitted}, self._start)
         stop.gap = True
         return stop
 
@@ -238,7 +225,7 @@ class ChildReader:
                 response = self._client.get(path, params, headers, what=what)
             except ZohoInvalidModuleError as refused:
                 if self.requests == 0:  # line items may not be served module-wide
-                    raise _FromParents(refused.message.rstrip("."), self._start, set(), self._start) from None
+                    raise FromParents(refused.message.rstrip("."), self._start, set(), self._start) from None
                 raise
             except ZohoApiError as error:
                 if error.code in DISCRETE_PAGE_WALL_CODES:
@@ -268,54 +255,10 @@ class ChildReader:
 
     # ---- one GET per parent ------------------------------------------------------------------------
 
-    def _from_parents(self, stop: _FromParents) -> Iterator[Page]:
-        parent = self._child.parent
-        since = stop.since
-        self._warn(
-            messages.LINES_FROM_PARENTS.format(
-                stream=self._child.stream_name,
-                subform=self._child.subform_module,
-                reason=stop.reason,
-                module=parent.api_name,
-                since=f" changed since {to_utc_iso(since)}" if since else "",
-            )
-        )
-        ids_only = replace(parent, field_names=tuple(n for n in ("id", parent.cursor_field) if n))
-        reader = ModuleReader(
-            self._client,
-            ids_only,
-            incremental=parent.sorted_by_cursor,
-            start=since,  # ModuleReader asks one second early while the header may be exclusive
-        )
-        line_cursor, keep_from = self._child.cursor_field, stop.keep_from
-        workers = max(1, self._client.max_concurrent)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zoho-parents") as pool:
-            for page in reader.pages():
-                ids = [str(record["id"]) for record in page.records if record.get("id")]
-                rows: list[dict[str, Any]] = []
-                for parent_rows in pool.map(self._lines_of_parent, ids):
-                    for row in parent_rows:
-                        if str(row.get("id")) in stop.seen:
-                            continue
-                        instant = cursor_instant(row.get(line_cursor)) if line_cursor else None
-                        if keep_from is not None and instant is not None and instant < keep_from:
-                            continue  # unchanged since the last sync
-                        if stop.gap:
-                            self._capped([instant])
-                        rows.append(row)
-                if stop.gap:  # lines from every parent: the lines' own cursor, once at the end
-                    yield Page(rows, None, checkpoint=False)
-                else:
-                    yield Page(rows, page.newest, checkpoint=page.checkpoint)
-        if stop.gap:
+    def _from_parents(self, stop: FromParents) -> Iterator[Page]:
+        yield from parent_pages(self._client, self._child, stop, self._warn, self._capped)
+        if stop.gap:  # lines from every parent: the lines' own cursor, once at the end
             yield Page([], self._newest, checkpoint=False)
-
-    def _lines_of_parent(self, record_id: str) -> list[dict[str, Any]]:
-        module = self._child.parent.api_name
-        response = self._client.get(
-            f"{API_VERSION_PATH}/{module}/{record_id}", what=f"record {record_id} of module {module}"
-        )
-        return [row for record in response.data for row in self._child.rows_of_parent(record)]
 
 
 def _check_sorted(instants: list[datetime | None], *, descending: bool) -> None:
