@@ -46,6 +46,7 @@ class PositionPagedLines:
             for n in range(count)
         }
         self.before: Callable[[int], None] | None = None
+        self.sort_ignored = False  # [U] answers in id order whatever `sort_by` says
         self.calls: list[dict[str, Any]] = []
 
     def modify(self, line_id: str) -> None:
@@ -67,6 +68,8 @@ class PositionPagedLines:
             return {"code": "INVALID_DATA", "details": {"param_name": "page_token"}, "status": "error"}
         desc = qs.get("sort_order") == "desc"
         rows = sorted(self.lines.values(), key=lambda r: (r["Modified_Time"], r["id"]), reverse=desc)
+        if self.sort_ignored:
+            rows = sorted(self.lines.values(), key=lambda r: r["id"])
         since = request.headers.get("If-Modified-Since")
         if since and self.ims != "ignored":
             when = parse_zoho_datetime(since)
@@ -186,3 +189,21 @@ def test_position_paging_without_overlap_would_have_lost_a_line(
         seen += [r["id"] for r in module(request, context)["data"]]
         module.modify("l00")
     assert "l03" not in seen and len(seen) == 6
+
+
+def test_a_subform_module_that_ignores_sort_by_is_read_whole_in_id_order_each_sync(
+    lines: Callable[..., PositionPagedLines],
+) -> None:
+    module = lines("ignored")
+    module.sort_ignored = True
+    for line_id in ("l03", "l11"):  # out of id order now
+        module.modify(line_id)
+    module.clock += 5  # the sync starts a few seconds later
+    first = sync()
+    assert merged(first) == module.live()
+    module.modify("l07")
+    module.clock += 5
+    second = sync(next_state(first))
+    # The whole module read; emitted: the new line and those of the cursor's own second (inclusive).
+    assert {r.record.data["id"] for r in second.records} == {"l07", "l11"}
+    assert merged(first, second) == module.live()
