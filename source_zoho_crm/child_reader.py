@@ -41,7 +41,12 @@ class _NotSorted(Exception):
 
 
 class _ImsIgnored(Exception):
-    """The subform module answered lines older than If-Modified-Since."""
+    """The subform module answered lines older than If-Modified-Since; `answer` is that first page
+    (lines, more), the same as a first page without the header."""
+
+    def __init__(self, answer: tuple[list[dict[str, Any]], bool] | None) -> None:
+        super().__init__("If-Modified-Since ignored")
+        self.answer = answer
 
 
 class ChildReader:
@@ -91,16 +96,19 @@ class ChildReader:
         since: datetime | None = self._start
         ims: bool | None = None  # whether the module honours If-Modified-Since (None: not known yet)
         moved = 0
+        reuse: tuple[list[dict[str, Any]], bool] | None = None  # a first page already answered
         while True:
             header = since - ONE_SECOND if since is not None and ims is not False else None
-            fetch = self._fetcher(spec, cursor, "asc", header)
-            last: datetime | None = None
+            fetch = self._fetcher(spec, cursor, "asc", header, reuse)
+            reuse, last = None, None
             try:
-                for lines, more in windows(fetch, PAGE_SIZE, DISCRETE_PAGE_LIMIT, self._key(cursor)):
+                for n, (lines, more) in enumerate(
+                    windows(fetch, PAGE_SIZE, DISCRETE_PAGE_LIMIT, self._key(cursor))
+                ):
                     instants = [cursor_instant(line.get(cursor)) for line in lines]
                     _check_sorted(instants, descending=False)
                     if header is not None and any(i is not None and i < header for i in instants):
-                        raise _ImsIgnored
+                        raise _ImsIgnored((lines, more) if n == 0 else None)
                     if header is not None and lines:
                         ims = True
                     yield Page(self._fresh(lines, cursor), self._capped(instants), checkpoint=True)
@@ -116,11 +124,12 @@ class ChildReader:
                 return
             except LinesMoved:
                 moved = self._moved(moved)
-            except _ImsIgnored:
+            except _ImsIgnored as ignored:
                 if self._start is not None:  # the changed lines are the newest ones
                     yield from self._newest_first(spec, cursor, down_to=self._start)
                     return
-                ims = False  # a first sync: start again without the header, by `page` windows
+                ims = False  # a first sync: start again without the header, by `page` windows,
+                reuse = ignored.answer  # from the page just answered (the header changed nothing)
             except PageWall:
                 # Every line up to `last` was read (cursor order): the rest, newest first.
                 yield from self._newest_first(spec, cursor, down_to=last or self._start)
@@ -206,14 +215,23 @@ class ChildReader:
         return self._newest
 
     def _fetcher(
-        self, spec: ModuleStreamSpec, sort_by: str, order: str, since: datetime | None
+        self,
+        spec: ModuleStreamSpec,
+        sort_by: str,
+        order: str,
+        since: datetime | None,
+        first_page: tuple[list[dict[str, Any]], bool] | None = None,
     ) -> Callable[[int, int], tuple[list[dict[str, Any]], bool]]:
         """One window of lines, every field merged in; PageWall where Zoho stops `page` paging."""
         chunks = spec.field_chunks()
         path, what = f"{API_VERSION_PATH}/{spec.api_name}", f"module {spec.api_name}"
         headers = {"If-Modified-Since": if_modified_since_header(since)} if since else None
 
+        reusable = [first_page] if first_page is not None else []
+
         def fetch(page: int, per_page: int) -> tuple[list[dict[str, Any]], bool]:
+            if reusable and (page, per_page) == (1, PAGE_SIZE):
+                return reusable.pop()
             params = {
                 "fields": ",".join(chunks[0]) if chunks else "id",
                 "page": page,
