@@ -7,6 +7,8 @@ Source of the rule (airbytehq/airbyte, read 2026-11):
   with CDC hard deletes on. The BigQuery one (destination-bigquery/.../direct_load_tables/
   BigqueryDirectLoadSqlGenerator.kt, `upsertTable`, `selectDedupedRecords`, read 2026-11) has the same
   ordering and the same `newer` condition, and its UPDATE sets every column. (Redshift was not read.)
+  With BigQuery's SOFT_DELETE cdc mode the tombstone row stays, and a later row with an older cursor
+  does not replace it.
 1. Within a batch, per primary key, keep ROW_NUMBER() = 1 of
    `ORDER BY <cursor> DESC NULLS LAST, _airbyte_extracted_at DESC` (ties: the database picks any).
 2. MERGE into the final table, with `newer` =

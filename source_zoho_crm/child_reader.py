@@ -1,53 +1,62 @@
 """Reads the lines of one subform field (line items included) where Zoho serves them.
 
 Why a component: Zoho leaves subform and line-item values out of list GETs. Lines come from the
-subform module (`GET /{subform module}`), which may refuse page tokens, stop at 2,000 lines with
-`page`, ignore If-Modified-Since or be refused outright (line items), else from the parents one at
-a time (`GET /{module}/{id}`). No CDK retriever falls back from one API to the other mid-read.
+subform module (`GET /{subform module}`), which may page by position only, stop at 2,000 lines,
+ignore If-Modified-Since or be refused outright (line items), else from the parents one at a time
+(`GET /{module}/{id}`). No CDK retriever falls back from one API to the other mid-read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
+from source_zoho_crm.child_parents import FromParents, parent_pages
 from source_zoho_crm.child_specs import ChildStreamSpec
-from source_zoho_crm.datetimes import if_modified_since_header, to_utc_iso
+from source_zoho_crm.datetimes import if_modified_since_header
 from source_zoho_crm.errors import ZohoApiError, ZohoInvalidModuleError
-from source_zoho_crm.module_reader import ModuleReader, Page
-from source_zoho_crm.module_requests import cursor_instant
+from source_zoho_crm.line_windows import LinesMoved, PageWall, windows
+from source_zoho_crm.module_reader import Page
+from source_zoho_crm.module_requests import ONE_SECOND, cursor_instant
 from source_zoho_crm.settings import (
     API_VERSION_PATH,
-    CHAIN_ENDED_CODES,
+    DISCRETE_PAGE_LIMIT,
     DISCRETE_PAGE_WALL_CODES,
     IDS_PER_REQUEST,
+    MAX_MOVED_PASSES,
     PAGE_SIZE,
-    PAGE_TOKEN_REFUSED_CODES,
 )
 from source_zoho_crm.stream_specs import ModuleStreamSpec
 
 
-class _FromParents(Exception):
-    """The subform module cannot serve (the rest of) the lines: read the parents from `since` on."""
-
-    def __init__(self, reason: str, since: datetime | None, seen: set[str]) -> None:
-        super().__init__(reason)
-        self.reason, self.since, self.seen = reason, since, seen
+class _Rebase(Exception):
+    """If-Modified-Since works: start a new pass of first pages from the newest line read."""
 
 
-class _Wall(Exception):
-    """Paging stopped before the last line (`page` past 2,000 lines, or a page-token chain's end)."""
+class _NotSorted(Exception):
+    """The subform module answered lines out of cursor order: it ignores `sort_by`."""
+
+
+class _ImsIgnored(Exception):
+    """The subform module answered lines older than If-Modified-Since; `answer` is that first page
+    (lines, more), the same as a first page without the header."""
+
+    def __init__(self, answer: tuple[list[dict[str, Any]], bool] | None) -> None:
+        super().__init__("If-Modified-Since ignored")
+        self.answer = answer
 
 
 class ChildReader:
-    """Pages of rows (one per line). The subform module's lines in cursor order from `start`
-    (inclusive); past a paging wall, the rest newest first; where the module is refused or both
-    directions stop, the parents changed since the last line second read, one GET each."""
+    """Pages of rows (one per line). From the subform module: lines in cursor order from `start`,
+    as first pages (If-Modified-Since at the newest line read) where Zoho honours the header, else
+    by overlapping `page` windows that notice lines moving (line_windows.py); past the 2,000-line
+    wall of `page`, the rest newest first; between the two walls, every parent one GET each. Where
+    the module is refused, the parents changed since `start`, one GET each. Every checkpoint is at
+    most one second before the read's first answer (Zoho's `Date`), so a line changed while the
+    read runs is read again by the next sync."""
 
     def __init__(
         self,
@@ -61,116 +70,193 @@ class ChildReader:
         self._child = child
         self._start = start
         self._warn = warn
-        self._tokens_refused = False  # learnt once: later passes page by `page` straight away
+        self._began: datetime | None = None  # Zoho's clock at the read's first answer
+        self._emitted: set[tuple[str, Any]] = set()  # (id, cursor value) of the lines emitted
+        self._newest: datetime | None = None  # the newest line cursor read
+        self.requests = 0
+        """Calls to the subform module (list pages, not the ids calls of other field chunks)."""
 
     def pages(self) -> Iterator[Page]:
         line_spec = self._child.line_spec
         try:
             if line_spec is None:
-                raise _FromParents("its fields are not available", self._start, set())
-            yield from self._module_wide(line_spec)
-        except _FromParents as stop:
+                raise FromParents("its fields are not available", self._start, set(), self._start)
+            if line_spec.sorted_by_cursor and line_spec.cursor_field:
+                yield from self._in_cursor_order(line_spec, line_spec.cursor_field)
+            else:
+                yield from self._in_id_order(line_spec)
+        except FromParents as stop:
             yield from self._from_parents(stop)
 
     # ---- the subform module ----------------------------------------------------------------------
 
-    def _module_wide(self, spec: ModuleStreamSpec) -> Iterator[Page]:
-        cursor, start = spec.cursor_field, self._start
-        in_cursor_order = spec.sorted_by_cursor and cursor is not None
-        headers = {"If-Modified-Since": if_modified_since_header(start)} if start else None
-        newest: datetime | None = None
-        seen: set[str] = set()
-        try:
-            for number, lines in enumerate(
-                self._lines(spec, cursor if in_cursor_order else "id", "asc", headers)
-            ):
-                instants = [cursor_instant(line.get(cursor)) if cursor else None for line in lines]
-                if number == 0 and in_cursor_order and start and any(i and i < start for i in instants):
-                    # The module ignores If-Modified-Since: the changed lines are the newest ones.
-                    yield from self._newest_first(spec, start, seen)
-                    return
-                rows = []
-                for line, instant in zip(lines, instants, strict=True):
-                    seen.add(str(line.get("id")))
-                    if instant is not None and (newest is None or instant > newest):
-                        newest = instant
-                    if not (start and instant and instant < start):
-                        rows.append(self._child.row_of_line(line))
-                yield Page(rows, newest)
-        except _Wall:
-            if not in_cursor_order or newest is None:
-                raise _FromParents(messages.LINES_PAST_PAGE_WALL, start, seen) from None
-            # Every line before `newest` was read (cursor order): the rest, newest first.
-            yield from self._newest_first(spec, newest, seen)
-
-    def _newest_first(self, spec: ModuleStreamSpec, down_to: datetime, seen: set[str]) -> Iterator[Page]:
-        """The lines at or after `down_to`, newest first (so checkpointed once, at the end)."""
-        cursor = spec.cursor_field
-        newest: datetime | None = None
-        try:
-            for lines in self._lines(spec, str(cursor), "desc", None):
-                rows, reached = [], False
-                for line in lines:
-                    instant = cursor_instant(line.get(cursor))
-                    if instant is not None and instant < down_to:
-                        reached = True
-                        continue
-                    if instant is not None and (newest is None or instant > newest):
-                        newest = instant
-                    if str(line.get("id")) not in seen:
-                        seen.add(str(line.get("id")))
-                        rows.append(self._child.row_of_line(line))
-                yield Page(rows, None)
-                if reached:
-                    break
-        except _Wall:
-            raise _FromParents(messages.LINES_PAST_PAGE_WALL, down_to, seen) from None
-        yield Page([], newest)
-
-    def _lines(
-        self, spec: ModuleStreamSpec, sort_by: str, order: str, headers: Mapping[str, str] | None
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Pages of lines, every field merged in. Page tokens where served, else `page`; `_Wall` where
-        paging stops before the end (2,000 lines by `page`, 100,000 by page token)."""
-        chunks = spec.field_chunks()
-        params: dict[str, Any] = {
-            "fields": ",".join(chunks[0]) if chunks else "id",
-            "per_page": PAGE_SIZE,
-            "sort_by": sort_by,
-            "sort_order": order,
-        }
-        path, what = f"{API_VERSION_PATH}/{spec.api_name}", f"module {spec.api_name}"
-        token: str | None = None
-        page_number, by_page_number = 1, self._tokens_refused
+    def _in_cursor_order(self, spec: ModuleStreamSpec, cursor: str) -> Iterator[Page]:
+        """Oldest first from `start`; a pass restarts (from the newest line read, when the header
+        works) whenever a window shows that lines moved."""
+        since: datetime | None = self._start
+        ims: bool | None = None  # whether the module honours If-Modified-Since (None: not known yet)
+        moved = 0
+        reuse: tuple[list[dict[str, Any]], bool] | None = None  # a first page already answered
         while True:
-            request = dict(params)
-            if by_page_number:
-                request["page"] = page_number
-            elif token:
-                request["page_token"] = token
+            header = since - ONE_SECOND if since is not None and ims is not False else None
+            fetch = self._fetcher(spec, cursor, "asc", header, reuse)
+            reuse, last = None, None
             try:
-                response = self._client.get(path, request, headers, what=what)
+                for n, (lines, more) in enumerate(
+                    windows(fetch, PAGE_SIZE, DISCRETE_PAGE_LIMIT, self._key(cursor))
+                ):
+                    instants = [cursor_instant(line.get(cursor)) for line in lines]
+                    _check_sorted(instants, descending=False)
+                    if header is not None and any(i is not None and i < header for i in instants):
+                        raise _ImsIgnored((lines, more) if n == 0 else None)
+                    if header is not None and lines:
+                        ims = True
+                    yield Page(self._fresh(lines, cursor), self._capped(instants), checkpoint=True)
+                    last = max((i for i in instants if i is not None), default=last)
+                    if more and last is not None and (since is None or last > since) and ims is not False:
+                        since = last  # first pages: nothing depends on positions
+                        raise _Rebase
+                return
+            except _Rebase:
+                continue
+            except _NotSorted:
+                yield from self._in_id_order(spec)
+                return
+            except LinesMoved:
+                moved = self._moved(moved)
+            except _ImsIgnored as ignored:
+                if self._start is not None:  # the changed lines are the newest ones
+                    yield from self._newest_first(spec, cursor, down_to=self._start)
+                    return
+                ims = False  # a first sync: start again without the header, by `page` windows,
+                reuse = ignored.answer  # from the page just answered (the header changed nothing)
+            except PageWall:
+                # Every line up to `last` was read (cursor order): the rest, newest first.
+                yield from self._newest_first(spec, cursor, down_to=last or self._start)
+                return
+
+    def _newest_first(self, spec: ModuleStreamSpec, cursor: str, down_to: datetime | None) -> Iterator[Page]:
+        """The lines at or after `down_to`, newest first (so checkpointed once, at the end)."""
+        moved = 0
+        while True:
+            fetch = self._fetcher(spec, cursor, "desc", None)
+            try:
+                for lines, _ in windows(fetch, PAGE_SIZE, DISCRETE_PAGE_LIMIT, self._key(cursor)):
+                    instants = [cursor_instant(line.get(cursor)) for line in lines]
+                    _check_sorted(instants, descending=True)
+                    self._capped(instants)
+                    yield Page(self._fresh(lines, cursor), None, checkpoint=False)
+                    if down_to is not None and any(i is not None and i < down_to for i in instants):
+                        break
+                break
+            except LinesMoved:
+                moved = self._moved(moved)
+            except _NotSorted:
+                yield from self._in_id_order(spec)
+                return
+            except PageWall:
+                raise self._every_parent(messages.LINES_PAST_PAGE_WALL) from None
+        yield Page([], self._newest, checkpoint=False)
+
+    def _in_id_order(self, spec: ModuleStreamSpec) -> Iterator[Page]:
+        """No sortable cursor: every line, in id order, each sync (kept from `start`)."""
+        cursor, moved = spec.cursor_field, 0
+        while True:
+            try:
+                fetch = self._fetcher(spec, "id", "asc", None)
+                for lines, _ in windows(fetch, PAGE_SIZE, DISCRETE_PAGE_LIMIT, self._key(cursor)):
+                    if cursor:
+                        self._capped([cursor_instant(line.get(cursor)) for line in lines])
+                    yield Page(self._fresh(lines, cursor), None, checkpoint=False)
+                break
+            except LinesMoved:
+                moved = self._moved(moved)
+            except PageWall:
+                raise self._every_parent(messages.LINES_PAST_PAGE_WALL) from None
+        yield Page([], self._newest, checkpoint=False)
+
+    def _moved(self, passes: int) -> int:
+        """One more pass after lines moved under a `page` window, up to MAX_MOVED_PASSES."""
+        if passes + 1 >= MAX_MOVED_PASSES:
+            raise self._every_parent(messages.LINES_KEPT_MOVING)
+        return passes + 1
+
+    def _every_parent(self, reason: str) -> FromParents:
+        """The rest of the lines from every parent: a line's edit need not move its parent's
+        Modified_Time, so the parents changed since the cursor would not do."""
+        stop = FromParents(reason, None, {line_id for line_id, _ in self._emitted}, self._start)
+        stop.gap = True
+        return stop
+
+    @staticmethod
+    def _key(cursor: str | None) -> Callable[[Mapping[str, Any]], tuple[str, Any]]:
+        return lambda line: (str(line.get("id")), line.get(cursor) if cursor else None)
+
+    def _fresh(self, lines: list[dict[str, Any]], cursor: str | None) -> list[dict[str, Any]]:
+        """Rows of the lines not emitted yet (as they are now) and not before `start`."""
+        rows = []
+        for line in lines:
+            key = self._key(cursor)(line)
+            instant = cursor_instant(key[1]) if cursor else None
+            if key in self._emitted or (self._start and instant and instant < self._start):
+                continue
+            self._emitted.add(key)
+            rows.append(self._child.row_of_line(line))
+        return rows
+
+    def _capped(self, instants: list[datetime | None]) -> datetime | None:
+        """The newest instant so far, but at most one second before the read's first answer."""
+        for instant in instants:
+            if instant is not None and (self._newest is None or instant > self._newest):
+                self._newest = instant
+        if self._newest is None or self._began is None:
+            return self._newest
+        self._newest = min(self._newest, self._began - ONE_SECOND)
+        return self._newest
+
+    def _fetcher(
+        self,
+        spec: ModuleStreamSpec,
+        sort_by: str,
+        order: str,
+        since: datetime | None,
+        first_page: tuple[list[dict[str, Any]], bool] | None = None,
+    ) -> Callable[[int, int], tuple[list[dict[str, Any]], bool]]:
+        """One window of lines, every field merged in; PageWall where Zoho stops `page` paging."""
+        chunks = spec.field_chunks()
+        path, what = f"{API_VERSION_PATH}/{spec.api_name}", f"module {spec.api_name}"
+        headers = {"If-Modified-Since": if_modified_since_header(since)} if since else None
+
+        reusable = [first_page] if first_page is not None else []
+
+        def fetch(page: int, per_page: int) -> tuple[list[dict[str, Any]], bool]:
+            if reusable and (page, per_page) == (1, PAGE_SIZE):
+                return reusable.pop()
+            params = {
+                "fields": ",".join(chunks[0]) if chunks else "id",
+                "page": page,
+                "per_page": per_page,
+                "sort_by": sort_by,
+                "sort_order": order,
+            }
+            try:
+                response = self._client.get(path, params, headers, what=what)
             except ZohoInvalidModuleError as refused:
-                if page_number == 1:  # line items may not be served module-wide
-                    raise _FromParents(refused.message.rstrip("."), self._start, set()) from None
+                if self.requests == 0:  # line items may not be served module-wide
+                    raise FromParents(refused.message.rstrip("."), self._start, set(), self._start) from None
                 raise
             except ZohoApiError as error:
-                if error.code in PAGE_TOKEN_REFUSED_CODES and token and not by_page_number:
-                    by_page_number = self._tokens_refused = True  # go on with `page` (the same order)
-                    continue
-                if error.code in (*DISCRETE_PAGE_WALL_CODES, *CHAIN_ENDED_CODES) and page_number > 1:
-                    raise _Wall from None
+                if error.code in DISCRETE_PAGE_WALL_CODES:
+                    raise PageWall from None
                 raise
+            self.requests += 1
+            if self._began is None:
+                self._began = response.date or datetime.now(timezone.utc)
             lines = response.data
-            if not lines:
-                return
             self._merge_other_chunks(path, what, chunks, lines)
-            yield lines
-            if not response.info.get("more_records"):
-                return
-            page_number += 1
-            token = response.info.get("next_page_token")
-            by_page_number = by_page_number or not token
+            return lines, bool(response.info.get("more_records"))
+
+        return fetch
 
     def _merge_other_chunks(
         self, path: str, what: str, chunks: list[tuple[str, ...]], lines: list[dict[str, Any]]
@@ -187,45 +273,15 @@ class ChildReader:
 
     # ---- one GET per parent ------------------------------------------------------------------------
 
-    def _from_parents(self, stop: _FromParents) -> Iterator[Page]:
-        parent = self._child.parent
-        since = stop.since
-        self._warn(
-            messages.LINES_FROM_PARENTS.format(
-                stream=self._child.stream_name,
-                subform=self._child.subform_module,
-                reason=stop.reason,
-                module=parent.api_name,
-                since=f" changed since {to_utc_iso(since)}" if since else "",
-            )
-        )
-        ids_only = replace(parent, field_names=tuple(n for n in ("id", parent.cursor_field) if n))
-        reader = ModuleReader(
-            self._client,
-            ids_only,
-            incremental=parent.sorted_by_cursor,
-            start=since,  # ModuleReader asks one second early while the header may be exclusive
-        )
-        line_cursor = self._child.cursor_field
-        workers = max(1, self._client.max_concurrent)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zoho-parents") as pool:
-            for page in reader.pages():
-                ids = [str(record["id"]) for record in page.records if record.get("id")]
-                rows: list[dict[str, Any]] = []
-                for parent_rows in pool.map(self._lines_of_parent, ids):
-                    for row in parent_rows:
-                        if str(row.get("id")) in stop.seen:
-                            continue
-                        instant = cursor_instant(row.get(line_cursor)) if line_cursor else None
-                        if since is not None and instant is not None and instant < since:
-                            continue  # read from the subform module already, or unchanged
-                        rows.append(row)
-                yield Page(rows, page.newest)
+    def _from_parents(self, stop: FromParents) -> Iterator[Page]:
+        yield from parent_pages(self._client, self._child, stop, self._warn, self._capped)
+        if stop.gap:  # lines from every parent: the lines' own cursor, once at the end
+            yield Page([], self._newest, checkpoint=False)
 
-    def _lines_of_parent(self, record_id: str) -> list[dict[str, Any]]:
-        module = self._child.parent.api_name
-        response = self._client.get(
-            f"{API_VERSION_PATH}/{module}/{record_id}", what=f"record {record_id} of module {module}"
-        )
-        return [row for record in response.data for row in self._child.rows_of_parent(record)]
 
+def _check_sorted(instants: list[datetime | None], *, descending: bool) -> None:
+    """Raise _NotSorted unless the lines come in cursor order (Zoho may ignore `sort_by` there)."""
+    known = [i for i in instants if i is not None]
+    pairs = zip(known, known[1:], strict=False)
+    if any((b > a) if descending else (b < a) for a, b in pairs):
+        raise _NotSorted

@@ -48,7 +48,7 @@ class ChildPartition(Partition):
                 for row in page.records:
                     yield Record(data=row, stream_name=name)
                 if isinstance(self._cursor, ModuleCursor):
-                    self._cursor.advance(page.newest)
+                    self._cursor.advance(page.newest, page.checkpoint)
         except (ZohoAccessError, ZohoInvalidModuleError) as denied:
             warn(self._repository, messages.STREAM_SKIPPED.format(stream=name, message=denied.message))
 

@@ -83,6 +83,7 @@ LINES_FROM_PARENTS = (
     "with one GET /{module}/{{id}} per {module} record{since}: one API call per parent record."
 )
 LINES_PAST_PAGE_WALL = "page-only paging stops at 2,000 lines"
+LINES_KEPT_MOVING = "its lines kept moving while they were paged"
 LINKED_VALUES = (
     "Zoho sends these values only when one record is read (GET /{{module}}/{{id}}), so list reads leave "
     "this column empty: the values are the rows of stream {stream} (linking module {linking})."

@@ -28,7 +28,13 @@ from source_zoho_crm.bulk_read import BackfillPosition, use_bulk_read
 from source_zoho_crm.coql_reader import CoqlReader, choose_reader
 from source_zoho_crm.cursor import ModuleCursor, cursor_from_state
 from source_zoho_crm.datetimes import to_utc_iso
-from source_zoho_crm.deleted_records import deleted_pages, tombstone
+from source_zoho_crm.deleted_records import (
+    RESTORE_WATCH,
+    RestoreWatch,
+    deleted_pages,
+    restored_records,
+    tombstone,
+)
 from source_zoho_crm.errors import ZohoAccessError, ZohoError, ZohoInvalidModuleError
 from source_zoho_crm.formula_refresh import FormulaRefresh, formula_refresh_for
 from source_zoho_crm.metadata import ModuleStreamSpec
@@ -171,17 +177,24 @@ class ModulePartition(Partition):
         name, module = self._spec.stream_name, self._spec.api_name
         newest = since
         first = True
+        probe = (self._spec.field_chunks() or [("id",)])[0][0]
+        watch = RestoreWatch(self._client, module, probe, self._stored)
+        now = None
         try:
             for page in deleted_pages(self._client, module, since):
                 if first and page.server_time is not None:
                     self._warn_if_past_retention(since, page.server_time)
                     # Every deletion before Zoho's answer is in it: the next sync starts there.
                     newest = max(newest, page.server_time - timedelta(seconds=1))
+                    now = page.server_time
                 first = False
-                for entry in page.entries:
+                for entry in watch.filter_page(page.entries):
                     yield Record(data=tombstone(entry, self._cursor_field), stream_name=name)
                 if page.newest is not None and page.newest > newest:
                     newest = page.newest
+            watch.check_watched(now)
+            for record in restored_records(self._client, self._spec, watch.restored):
+                yield Record(data=record, stream_name=name)
         except ZohoError as refused:
             if not isinstance(refused, (ZohoAccessError, ZohoInvalidModuleError)) and (
                 refused.code not in REFUSED_CODES
@@ -196,6 +209,7 @@ class ModulePartition(Partition):
             self._message_repository.log_message(Level.WARN, lambda: {"message": warning})
             return
         cursor.set_extra_state(DELETED_SINCE, to_utc_iso(newest))
+        cursor.set_extra_state(RESTORE_WATCH, watch.watched)
         cursor.advance(None, checkpoint=False)
 
     def _warn_if_past_retention(self, since: datetime, now: datetime) -> None:
@@ -265,8 +279,8 @@ def build_module_stream(
             checkpoint_every_page=spec.sorted_by_cursor,
             state_manager=state_manager,
             message_repository=message_repository,
-            extra_state={DELETED_SINCE: stored[DELETED_SINCE]}
-            if stored and stored.get(DELETED_SINCE)
+            extra_state={k: stored[k] for k in (DELETED_SINCE, RESTORE_WATCH) if stored.get(k)}
+            if stored
             else None,
         )
         formula = formula_refresh_for(

@@ -15,7 +15,13 @@ from weakref import WeakKeyDictionary
 from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.errors import ZohoError
-from source_zoho_crm.settings import API_VERSION_PATH, MAX_FIELDS_PER_REQUEST, RICH_TEXT_IDS_PER_REQUEST
+from source_zoho_crm.settings import (
+    API_VERSION_PATH,
+    MAX_FIELDS_PER_REQUEST,
+    RICH_TEXT_CUT_MARGIN,
+    RICH_TEXT_IDS_PER_REQUEST,
+    RICH_TEXT_LIST_LIMIT,
+)
 from source_zoho_crm.stream_specs import ModuleStreamSpec
 
 logger = logging.getLogger("airbyte")
@@ -36,13 +42,28 @@ def rich_text_fields(spec: ModuleStreamSpec) -> list[str]:
     return names
 
 
+def may_be_cut(value: Any) -> bool:
+    """Whether a list GET may have cut this value. Zoho says 500 characters; read as UTF-16 units or
+    UTF-8 bytes (the worst reading), a cut value has fewer characters, never fewer UTF-8 bytes than
+    the limit less a partial character or entity (the margin). A missing value is unknown: maybe."""
+    if value is None:
+        return False
+    if not isinstance(value, str):
+        return True
+    return len(value.encode("utf-8")) >= RICH_TEXT_LIST_LIMIT - RICH_TEXT_CUT_MARGIN
+
+
 def merge_rich_text(client: ZohoApiClient, spec: ModuleStreamSpec, records: list[dict[str, Any]]) -> None:
-    """Replace the cut rich-text values of a page's records by whole ones: one call per 200 records per
-    50 rich-text fields, only for modules that have such fields."""
+    """Replace the cut rich-text values of a page's records by whole ones: one call per 200 records
+    that may hold a cut value, per 50 rich-text fields, only for modules that have such fields."""
     names = rich_text_fields(spec)
     if not names:
         return
-    ids = [str(record["id"]) for record in records if record.get("id") is not None]
+    ids = [
+        str(record["id"])
+        for record in records
+        if record.get("id") is not None and any(may_be_cut(record.get(name, ...)) for name in names)
+    ]
     with _lock:
         refused_modules = _refused.setdefault(client, set())
     if not ids or spec.api_name in refused_modules:

@@ -104,6 +104,9 @@ DELETED_REFUSED_CODES = (
 )
 # Zoho keeps deleted records in the recycle bin for 60 days; older deletions leave its log.
 DELETED_RETENTION = timedelta(days=60)
+# Tombstoned ids checked each sync for a restore from the recycle bin (100 per call): at most this many
+# per stream, the newest deletions first; a restore of an older one shows when the record next changes.
+RESTORE_WATCH_LIMIT = 1000
 
 # ---- module kinds (`generated_type` in /settings/modules) ----------------------------------------------
 # Which kinds become streams (BEHAVIOR.md, "Module kinds"). Every other api_supported kind (default,
@@ -120,6 +123,12 @@ NO_STREAM_MODULE_KINDS = ("web", "webtab", "webtab_link")
 # `page`, which stops at 2,000 records (this code); the rest comes from the parents' single-record GETs.
 PAGE_TOKEN_REFUSED_CODES = ("INVALID_DATA",)
 DISCRETE_PAGE_WALL_CODES = ("DISCRETE_PAGINATION_LIMIT_EXCEEDED",)
+# `page` reaches at most this many records (page x per_page); subform modules are read by `page` only,
+# in windows that overlap by a line (line_windows.py), since Zoho may page them by position.
+DISCRETE_PAGE_LIMIT = 2000
+# Passes over a subform module restarted because lines moved under its `page` windows, before the
+# rest of its lines come from the parents instead.
+MAX_MOVED_PASSES = 5
 # Keys naming a subform field's module, Zoho's real shape first (`"subform": null`), then older ones.
 SUBFORM_MODULE_KEYS = (
     ("associated_module", "module"),
@@ -136,6 +145,11 @@ LINKING_MODULE_KEYS = (
 # ---- rich text ------------------------------------------------------------------------------------
 # List GETs cut rich-text values to 500 characters; `actions/fetch_full_data` takes up to 200 ids.
 RICH_TEXT_IDS_PER_REQUEST = 200
+RICH_TEXT_LIST_LIMIT = 500
+# Only values of at least RICH_TEXT_LIST_LIMIT - RICH_TEXT_CUT_MARGIN UTF-8 bytes are fetched whole: if
+# Zoho counted UTF-16 units or UTF-8 bytes, a cut value is shorter than 500 characters but never more
+# than a partial character (3 bytes) or a dropped HTML entity (`&#x1F600;`, 10) under 500 bytes.
+RICH_TEXT_CUT_MARGIN = 16
 
 # ---- metadata -------------------------------------------------------------------------------------
 # What Zoho answers for /settings/territories when territory management is off.

@@ -59,3 +59,21 @@ def test_within_a_batch_the_newest_cursor_wins_and_exact_ties_are_ambiguous() ->
                 Row({"id": "2", "Modified_Time": T1, "Last_Name": "b"}, 5),
             ]
         )
+
+
+def test_a_restored_record_with_an_older_cursor_is_inserted_again_after_its_tombstone() -> None:
+    """Snowflake's and BigQuery's direct-load MERGE (hard deletes): the tombstone removed the row, so the
+    restored record (its Modified_Time older than the deletion) is NOT MATCHED and inserted; in the same
+    batch as the tombstone it would lose (the connector never emits both)."""
+    table = table_with(T1)
+    table.merge([Row(tombstone({"id": "1", "deleted_time": T2}, "Modified_Time"), 200)])
+    table.merge([Row({"id": "1", "Modified_Time": T1, "Last_Name": "A"}, 300)])
+    assert set(table.rows) == {"1"}
+    together = table_with(T1)
+    together.merge(
+        [
+            Row(tombstone({"id": "1", "deleted_time": T2}, "Modified_Time"), 200),
+            Row({"id": "1", "Modified_Time": T1, "Last_Name": "A"}, 300),
+        ]
+    )
+    assert not together.rows

@@ -16,7 +16,7 @@ from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_zoho_crm import SourceZohoCrm
 from unit_tests.conftest import API, raw_config
-from unit_tests.test_source import FIELDS, MODULES, run_read
+from unit_tests.test_source import FIELDS, LEADS, MODULES, run_read
 from unit_tests.test_source import org as org  # the fake org fixture
 
 CHILD = "quotes_quoted_items"
@@ -175,16 +175,17 @@ def test_lines_come_from_the_subform_module_with_page_tokens(quotes: Any) -> Non
     assert final == {"Modified_Time": "2025-03-01T05:00:00Z"}
 
 
-def test_refused_page_tokens_go_on_by_page_and_past_the_wall_newest_first(
+def test_a_subform_module_that_honours_if_modified_since_is_read_as_first_pages_past_any_wall(
     quotes: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("source_zoho_crm.child_reader.PAGE_SIZE", 3)
-    serve(quotes, FakeSubformModule(tokens=False, wall=9))  # 12 lines, 9 reachable each way
+    serve(quotes, FakeSubformModule(tokens=False, wall=9))  # 12 lines, 9 reachable by `page`
     output = run_read(raw_config(), {CHILD: SyncMode.incremental})
     assert rows_of(output) == ALL_ROWS and len(output.records) == len(LINES)  # no line twice
     line_calls = calls(quotes, "/crm/v8/Quoted_Items")
-    # asc: page 1, token refused, pages 2 and 3, wall at page 4; desc: pages 1 and 2 reach the boundary.
-    assert len(line_calls) == 7
+    # Page 1 each time, If-Modified-Since at the newest line read (one second early): no position used.
+    assert [c.qs.get("page") for c in line_calls] == [["1"]] * 6
+    assert [c.headers.get("If-Modified-Since") is not None for c in line_calls] == [False] + [True] * 5
     assert not record_calls(quotes)
     assert (
         output.state_messages[-1].state.stream.stream_state.__dict__["Modified_Time"]
@@ -192,15 +193,14 @@ def test_refused_page_tokens_go_on_by_page_and_past_the_wall_newest_first(
     )
 
 
-def test_lines_beyond_both_walls_come_from_the_parents_changed_since_the_boundary(
-    quotes: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("source_zoho_crm.child_reader.PAGE_SIZE", 2)
-    serve(quotes, FakeSubformModule(tokens=False, wall=4))  # 12 lines, 4 reachable each way
+def test_lines_beyond_both_walls_come_from_every_parent(quotes: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("source_zoho_crm.child_reader.PAGE_SIZE", 4)
+    serve(quotes, FakeSubformModule(tokens=False, ims=False, wall=4))  # 12 lines, 4 reachable each way
     output = run_read(raw_config(), {CHILD: SyncMode.incremental})
     assert rows_of(output) == ALL_ROWS and len(output.records) == len(LINES)
-    # asc reached q1's second, desc read q5 and q4: the parents from q1 on, one GET each.
-    assert sorted(r.path for r in record_calls(quotes)) == [f"/crm/v8/quotes/q{n}" for n in range(1, 6)]
+    # Oldest 4 and newest 4 from the module; the 4 between from the parents, whose Modified_Time
+    # need not move when a line changes: every parent, one GET each.
+    assert sorted(r.path for r in record_calls(quotes)) == [f"/crm/v8/quotes/q{n}" for n in range(6)]
 
 
 def test_a_subform_module_that_ignores_if_modified_since_is_read_newest_first_to_the_cursor(
@@ -297,20 +297,29 @@ def test_multi_select_and_multi_user_lookup_columns_name_their_linking_stream(
     assert "stream leads_x_users (linking module Leads_X_Users)" in properties["Assigned_Team"]["description"]
 
 
-def test_rich_text_is_fetched_whole_once_per_page_and_a_refusal_keeps_the_cut_values(
+def test_rich_text_is_fetched_whole_only_for_values_that_may_be_cut_and_a_refusal_keeps_them_cut(
     org: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rich = {"api_name": "Rich_Notes", "data_type": "textarea", "textarea": {"type": "rich_text"}}
     monkeypatch.setitem(FIELDS, "Leads", [*FIELDS["Leads"], rich])
-    whole = {"1": "<p>" + "a" * 900 + "</p>", "2": "<p>b</p>", "3": "<p>" + "c" * 600 + "</p>"}
+    # 1: long ASCII (cut at 500 characters); 2: short (whole already); 3: 300 two-byte characters,
+    # cut at 500 UTF-8 bytes under the worst reading: 252 characters, yet possibly cut.
+    whole = {"1": "<p>" + "a" * 900 + "</p>", "2": "<p>b</p>", "3": "<p>" + "é" * 300 + "</p>"}
+    cut = {"1": whole["1"][:500], "2": whole["2"], "3": whole["3"].encode()[:500].decode(errors="ignore")}
+    assert len(cut["3"]) < 500
+    for lead in LEADS:
+        monkeypatch.setitem(lead, "Rich_Notes", cut[lead["id"]])
+    asked: list[str] = []
 
     def full_data(request: Any, context: Any) -> dict:
         assert request.qs["fields"] == ["rich_notes"]
+        asked.extend(request.qs["ids"][0].split(","))
         return {"data": [{"id": i, "Rich_Notes": whole[i]} for i in request.qs["ids"][0].split(",")]}
 
     org.get(f"{API}/crm/v8/Leads/actions/fetch_full_data", json=full_data)
     output = run_read(raw_config(), {"leads": SyncMode.full_refresh})
     assert {r.record.data["id"]: r.record.data["Rich_Notes"] for r in output.records} == whole
+    assert sorted(asked) == ["1", "3"]  # the short value is not asked for
     assert len(calls(org, "/crm/v8/Leads/actions/fetch_full_data")) == 2  # one per page of the fake org
 
     org.reset_mock()

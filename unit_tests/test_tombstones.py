@@ -185,3 +185,37 @@ def test_more_than_2000_deletions_fail_and_a_refresh_right_after_works(
     after = sync(client, refreshed.states[-1])
     assert requests_mock.request_history[-1].headers["If-Modified-Since"] == "2025-01-01T00:16:39+00:00"
     assert not after.tombstones
+
+
+def test_a_record_restored_from_the_recycle_bin_comes_back_whole_with_its_old_cursor(
+    client: Any, requests_mock: Any
+) -> None:
+    """Zoho does not say whether a restore moves Modified_Time or drops the deleted-log entry: here
+    neither happens (the worst reading), so only the restore check can bring the record back."""
+    module = FakeModule()
+    ids = module.add(5, 10, Last_Name="x")
+    module.add(1, 50, Last_Name="y")  # the cursor: later syncs read from second 50 on
+    module.clock = 100
+    module.install(requests_mock, API)
+    state = sync(client).states[-1]
+    kept = {i: dict(module.records[i]) for i in ids}
+    module.delete(ids[0])
+    module.delete(ids[1])
+    second = sync(client, state)
+    assert sorted(t["id"] for t in second.tombstones) == sorted(ids[:2])
+    assert set(second.states[-1]["tombstoned"]) == set(ids[:2])
+    module.records[ids[0]] = kept[ids[0]]  # restored, Modified_Time unchanged, still in the deleted log
+    module.clock += 1
+    module.delete(ids[2])
+    module.records[ids[2]] = kept[ids[2]]  # deleted and restored between two syncs
+    before = module.ids_calls
+    third = sync(client, second.states[-1])
+    # Live records get no tombstone, even where the log lists them (ids[1]'s may come twice: harmless).
+    assert {t["id"] for t in third.tombstones} <= {ids[1]}
+    restored = [r for r in third.records if "_ab_cdc_deleted_at" not in r and r["id"] in ids]
+    assert sorted(r["id"] for r in restored) == sorted([ids[0], ids[2]])
+    assert all(r["Modified_Time"] == kept[r["id"]]["Modified_Time"] for r in restored)
+    assert set(third.states[-1]["tombstoned"]) == {ids[1]}  # still deleted: still watched
+    # One ids call checks the log's recyclable entries (the watched ones among them, so none is asked
+    # twice), one gets the restored records whole.
+    assert module.ids_calls - before == 2

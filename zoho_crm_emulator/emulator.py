@@ -129,6 +129,16 @@ class ZohoCrmEmulator:
     ) -> dict[str, Any]:
         return self.app.control.modify(module, count, modified_time, ids, keep_modified_time)
 
+    def restore(self, module: str, ids: list[str]) -> dict[str, Any]:
+        """Restore records of `module` from the recycle bin (their lines with them)."""
+        return self.app.state.restore(module, ids)
+
+    def change_lines(
+        self, module: str, count: int = 1, ids: list[str] | None = None, action: str = "modify"
+    ) -> dict[str, Any]:
+        """Modify or delete lines of subform module `module` (their parents are edited)."""
+        return self.app.state.change_lines(module, count, ids, action)
+
     def create(self, module: str, count: int = 1, modified_time: str | None = None) -> dict[str, Any]:
         return self.app.control.create(module, count, modified_time)
 

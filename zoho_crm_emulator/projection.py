@@ -44,8 +44,18 @@ def list_projector(
             row[name] = None
         for name in rich.intersection(row):
             value = row[name]
-            if isinstance(value, str) and len(value) > limit:
-                row[name] = value[:limit]
+            if isinstance(value, str):
+                row[name] = cut_rich_text(value, limit, settings.rich_text_cut_unit)
         return row
 
     return projected
+
+
+def cut_rich_text(value: str, limit: int, unit: str) -> str:
+    """The first `limit` characters (as documented), or [U] the first `limit` UTF-8 bytes without
+    splitting a character (`rich_text_cut_unit="bytes"`: a cut value can be shorter than `limit`
+    characters)."""
+    if unit == "bytes":
+        raw = value.encode("utf-8")
+        return raw[:limit].decode("utf-8", errors="ignore") if len(raw) > limit else value
+    return value[:limit]

@@ -242,7 +242,10 @@ class RecordsApi:
         room = self.settings.page_token_chain_limit - offset  # a chain never serves more than its limit
         per_page = min(query.per_page, room) if cursor is not None else query.per_page
         with state.lock:
-            entries, keys = ms.ordered(query.sort_by, query.desc)
+            if ms.is_subform and self.settings.subform_sort_ignored:  # [U] id order whatever sort_by says
+                entries, keys = ms.ordered("id", self.settings.default_sort_order == "desc")
+            else:
+                entries, keys = ms.ordered(query.sort_by, query.desc)
             if cursor is not None and keyset:
                 start, skip = bisect_right(keys, cursor.position), 0
             else:

@@ -27,6 +27,10 @@ PESSIMISTIC: dict[str, Any] = {
     "ims_without_modified_time": "304",
     "line_item_module_reads": False,
     "subform_module_paging": "page_only",
+    "subform_edits_touch_parent": False,
+    "rich_text_cut_unit": "bytes",
+    "restore_touches_modified_time": False,
+    "restored_leave_deleted_log": False,
     "related_values_in_lists": False,
     "real_org_shapes": True,
     "deleted_retention_days": 60,
@@ -87,13 +91,20 @@ class EmulatorSettings:
     line_item_module_reads: bool = True  # [U] GET /Quoted_Items etc. module-wide; False: INVALID_MODULE
     subform_module_paging: str = "full"  # [U] "full" (page_token, If-Modified-Since) or "page_only"
     attachments_touch_parent: bool = True  # [U] attaching a file changes the parent's Modified_Time
+    subform_edits_touch_parent: bool = True  # [U] a line's change moves its parent's Modified_Time
+    # [U] subform modules answer in id order whatever `sort_by` asks. Not in PESSIMISTIC: the connector
+    # then reads every line each sync (and every parent past 2,000 lines); unit-tested, switch it on per test.
+    subform_sort_ignored: bool = False
     # Documented by Zoho; off by default only while the connector is being fixed (README, "Switches").
     related_values_in_lists: bool = True  # False: subform/multi-lookup/line items only on GET /{m}/{id}
     real_org_shapes: bool = False  # Zoho's real module kinds (refused ones too) and field-metadata shapes
     custom_views_max_per_page: int = 200  # [U] the largest page /settings/custom_views serves
     rich_text_list_limit: int = 500  # rich-text values cut to this many characters in list GETs; 0 = whole
+    rich_text_cut_unit: str = "characters"  # [U] what the 500 counts: "characters" or UTF-8 "bytes"
     # Zoho keeps 60 days; 0 keeps all, as the generated deletions lie in a fixed past window.
     deleted_retention_days: int = 0  # deleted entries older than this many days leave /{module}/deleted
+    restore_touches_modified_time: bool = True  # [U] a record restored from the recycle bin is "modified"
+    restored_leave_deleted_log: bool = True  # [U] its entry leaves /{module}/deleted (False: stays listed)
     clock_offset_seconds: float = 0.0  # Zoho's clock (Date header, "now") minus this machine's
     strictness: str = "default"  # "pessimistic": the PESSIMISTIC values for every setting left at default
     # COQL: columns per SELECT, 500 since v7 (Kaizen #183); [U] 50 as older overview pages still say
@@ -131,6 +142,7 @@ class EmulatorSettings:
             "ims_without_modified_time": ("ignore", "304"),
             "subform_module_paging": ("full", "page_only"),
             "throttle_locale": ("en", "zh"),
+            "rich_text_cut_unit": ("characters", "bytes"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:

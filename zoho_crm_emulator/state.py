@@ -51,6 +51,7 @@ class Deleted:
     id: str
     deleted_ts: int
     item: dict[str, Any]  # the API shape of /{module}/deleted
+    entry: Entry | None = None  # the record as it was, while it can be restored from the recycle bin
 
 
 @dataclass
@@ -705,8 +706,75 @@ class OrgState:
                 for child in ms.children:  # the lines go with their record
                     child.drop_lines(entry)
                 self._add_deleted(ms, entry, kind, ts, self.control_rng)
+                if kind == "recycle":
+                    ms.deleted[-1].entry = entry
             ms.invalidate()
             return {"ids": [e.id for e in picked], "deleted_time": self.clock.iso(ts)}
+
+    def restore(self, module: str, ids: list[str]) -> dict[str, Any]:
+        """Restore records from the recycle bin (restore-recycle-bin-records: `POST
+        /settings/recycle_bin/{id}/actions/restore`), their subform lines with them. [U] Whether the
+        record's Modified_Time moves (`restore_touches_modified_time`) and whether its entry leaves
+        `/{module}/deleted` (`restored_leave_deleted_log`) are not documented."""
+        with self.lock:
+            ms = self._require_changeable(module)
+            now = self.clock.now()
+            days = self.settings.deleted_retention_days
+            restored = []
+            for rid in ids:
+                found = next((d for d in ms.deleted if d.id == str(rid) and d.entry is not None), None)
+                if found is None or (days and found.deleted_ts < now - days * 86400):
+                    raise ValueError(f"{rid} is not in the recycle bin of {ms.api_name}")
+                entry = found.entry
+                assert entry is not None
+                found.entry = None
+                if self.settings.restored_leave_deleted_log:
+                    ms.deleted.remove(found)
+                if self.settings.restore_touches_modified_time and ms.has_modified:
+                    entry.modified = max(now, entry.modified)
+                    entry.rec["Modified_Time"] = self.clock.iso(entry.modified)
+                ms.entries[entry.id] = entry
+                for child in ms.children:
+                    child.add_lines(entry)
+                restored.append(entry.id)
+            ms.invalidate()
+            return {"ids": restored}
+
+    def change_lines(
+        self, module: str, count: int = 1, ids: list[str] | None = None, action: str = "modify"
+    ) -> dict[str, Any]:
+        """Modify or delete lines of a subform module, as an edit of their parent records does. [U]
+        Whether that edit moves the parent's Modified_Time is not documented: switch
+        `subform_edits_touch_parent` (pessimistic: the parent keeps its Modified_Time)."""
+        if action not in ("modify", "delete"):
+            raise ValueError("action must be 'modify' or 'delete'")
+        with self.lock:
+            ms = self._require(module)
+            if not ms.is_subform or ms.parent is None:
+                raise ValueError(f"{ms.api_name} is not a subform module")
+            parent = ms.parent
+            ts = self._when(ms, None)
+            iso = self.clock.iso(ts)
+            picked = self._pick(ms, count, ids)
+            for line_entry in picked:
+                owner = parent.entries.get(str((line_entry.rec.get("Parent_Id") or {}).get("id")))
+                self.changes += 1
+                if action == "delete":
+                    ms.entries.pop(line_entry.id, None)
+                    if owner is not None:
+                        kept = [x for x in ms.lines_of(owner) if x.get("id") != line_entry.id]
+                        owner.rec[ms.definition.parent_field or ""] = kept
+                else:
+                    line_entry.modified = ts
+                    line_entry.rec["Modified_Time"] = iso
+                    if "Quantity" in line_entry.rec:
+                        line_entry.rec["Quantity"] = self.changes
+                if owner is not None and self.settings.subform_edits_touch_parent and parent.has_modified:
+                    owner.modified = ts
+                    owner.rec["Modified_Time"] = iso
+            ms.invalidate()
+            parent.invalidate()
+            return {"ids": [e.id for e in picked], "modified_time": iso}
 
     def add_field(
         self,

@@ -231,6 +231,21 @@ class ValueFactory:
 
         return maybe_null
 
+    @staticmethod
+    def _rich_text(rc: RecordCtx) -> str:
+        """HTML: mostly longer than the 500 characters a list GET gives; one in four a single short
+        paragraph; one in three with accented and non-Latin words (several UTF-8 bytes a character)."""
+        paragraphs = [
+            f"<p>{' '.join(rc.rng.choice(WORDS) for _ in range(12)).capitalize()}.</p>"
+            for _ in range(rc.rng.randint(8, 30))
+        ]
+        if len(paragraphs) % 4 == 0:
+            paragraphs = paragraphs[:1]
+        html = "<div>" + "".join(paragraphs) + "</div>"
+        if len(paragraphs) % 3 == 0:
+            html = html.replace("e", "é").replace(" a", " 日本語の")
+        return html
+
     # ------------------------------------------------------------------ per type
     def _base(self, spec: FieldSpec, module: str) -> Gen:  # noqa: C901 - one branch per data type
         name, dt = spec.api_name, spec.data_type
@@ -238,15 +253,8 @@ class ValueFactory:
         if semantic is not None:
             return semantic
         clock, w0, w1 = self.clock, self.window[0], self.window[1]
-        if spec.rich_text:  # HTML, longer than the 500 characters a list GET gives
-            return lambda rc: (
-                "<div>"
-                + "".join(
-                    f"<p>{' '.join(rc.rng.choice(WORDS) for _ in range(12)).capitalize()}.</p>"
-                    for _ in range(rc.rng.randint(8, 30))
-                )
-                + "</div>"
-            )
+        if spec.rich_text:
+            return self._rich_text
         if name == "Wizard":  # bigint in the field metadata, an object in records (v8 OAS record schema)
             return lambda rc: {"name": "Lead Wizard", "id": str(10**17 + rc.rng.randint(1, 99))}
         if dt == "territories":
