@@ -74,12 +74,8 @@ CORE: dict[str, Core] = {
     ),
     "token_errors": Core("source_zoho_crm/token_errors.py", ("unit_tests/test_token_errors.py",)),
     "token_store": Core("source_zoho_crm/token_store.py", ("unit_tests/test_token_store.py",)),
-    # Only the tombstone (deleted records) code of module_stream.py.
-    "module_stream": Core(
-        "source_zoho_crm/module_stream.py",
-        _TOMBSTONE_TESTS,
-        ("_start_deletions_clock", "_tombstones", "_warn_if_past_retention"),
-    ),
+    # The tombstones that follow a module stream's records (split from module_stream.py).
+    "tombstones": Core("source_zoho_crm/tombstones.py", _TOMBSTONE_TESTS),
 }
 
 
@@ -104,7 +100,7 @@ _TIMEOUT = "the timeout's exact seconds (tuning; a test that a timeout is set ki
 _Z = "Python 3.11's fromisoformat reads a trailing Z itself"
 _NAME = "the cache file name is opaque: any fixed name per credentials behaves the same"
 _TMPNAME = "the temporary file's name is never seen"
-_STREAM = "source_zoho_crm/module_stream.py"
+_STREAM = "source_zoho_crm/tombstones.py"
 _DELETED = "source_zoho_crm/deleted_records.py"
 _HEADER_CASE = "HTTP header names are case-insensitive"
 _CURSOR = "source_zoho_crm/cursor.py"
@@ -207,11 +203,11 @@ LEFT_OUT: tuple[LeftOut, ...] = tuple(
         (_CURSOR, "ModuleCursor.stream_slices", "StreamSlice(", _UNCALLED),
         (
             _STREAM,
-            "ModulePartition._tombstones",
+            "ModuleTombstones.read",
             "page.newest >= newest",
             "an equal instant is the same newest",
         ),
-        (_STREAM, "ModulePartition._tombstones", "first = None", "None is as false as False"),
+        (_STREAM, "ModuleTombstones.read", "first = None", "None is as false as False"),
         (_READER, "ModuleReader._dense_second", "found_new = None", "None is as false as False"),
         (
             _READER,
@@ -299,7 +295,7 @@ LEFT_OUT: tuple[LeftOut, ...] = tuple(
             "what=None",
             "the name is only in an error this function catches and logs at info level",
         ),
-        (_STREAM, "ModulePartition._tombstones", "cursor.advance(None", _CLOSE),
+        (_STREAM, "ModuleTombstones.read", "cursor.advance(None", _CLOSE),
     )
 )
 

@@ -22,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
+from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient, ZohoResponse
 from source_zoho_crm.datetimes import parse_zoho_datetime
 from source_zoho_crm.errors import ZohoApiError
@@ -154,8 +155,9 @@ class ChunkFetcher:
             records = moved
         if records:
             raise ZohoApiError(
-                f"Records of {self._what} kept changing while their fields were read in 50-field parts "
-                f"({len(records)} records, e.g. id {records[0].get('id')}); retry the sync."
+                messages.CHUNKS_KEPT_CHANGING.format(
+                    what=self._what, count=len(records), example=records[0].get("id")
+                )
             )
 
     def whole(self, ids: Sequence[str]) -> list[dict[str, Any]]:

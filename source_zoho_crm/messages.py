@@ -77,6 +77,24 @@ IMS_IGNORED_PAST_CHAIN = (
 )
 NO_NEXT_PAGE_TOKEN = "Zoho said module {module} has more records but sent no next_page_token."
 
+# ---- chunk_fetch.py ----------------------------------------------------------------------------------
+CHUNKS_KEPT_CHANGING = (
+    "Records of {what} kept changing while their fields were read in 50-field parts "
+    "({count} records, e.g. id {example}); retry the sync."
+)
+
+# ---- tombstones.py -----------------------------------------------------------------------------------
+DELETED_LOG_REFUSED = (
+    "Stream {stream}: Zoho refused the deleted records of {module} ({reason}); its records were read, but "
+    "rows deleted in Zoho stay in the destination until Zoho lets this token read them (deleted_since is "
+    "kept, so the next sync catches up)."
+)
+DELETIONS_PAST_RETENTION = (
+    "Stream {stream}: its deletions were last read at {since}, more than {days} days ago, longer than "
+    "Zoho keeps deleted records, so some deletions may have been missed. A full refresh of this stream "
+    "(reset its data) removes them from the destination."
+)
+
 # ---- child_streams.py ------------------------------------------------------------------------------
 LINES_FROM_PARENTS = (
     "Stream {stream}: Zoho does not serve module {subform} module-wide ({reason}); reading its lines "

@@ -30,22 +30,17 @@ from source_zoho_crm.cursor import ModuleCursor, cursor_from_state
 from source_zoho_crm.datetimes import to_utc_iso
 from source_zoho_crm.deleted_records import (
     RESTORE_WATCH,
-    RestoreWatch,
-    deleted_pages,
-    restored_records,
-    tombstone,
 )
-from source_zoho_crm.errors import ZohoAccessError, ZohoError, ZohoInvalidModuleError
+from source_zoho_crm.errors import ZohoAccessError, ZohoInvalidModuleError
 from source_zoho_crm.formula_refresh import FormulaRefresh, formula_refresh_for
 from source_zoho_crm.metadata import ModuleStreamSpec
 from source_zoho_crm.module_reader import ModuleReader
 from source_zoho_crm.progress import Progress, estimate_message, record_count
-from source_zoho_crm.settings import DELETED_REFUSED_CODES as REFUSED_CODES
-from source_zoho_crm.settings import DELETED_RETENTION, MODULE_REQUEST_PARAMS
+from source_zoho_crm.settings import MODULE_REQUEST_PARAMS
+from source_zoho_crm.tombstones import DELETED_SINCE, ModuleTombstones
 
 logger = logging.getLogger("airbyte")
 
-DELETED_SINCE = "deleted_since"
 # Only when Zoho sends no `Date` header: the deletions clock of a first sync starts this long before
 # the sync, against clock skew with Zoho.
 DELETIONS_CLOCK_MARGIN = timedelta(minutes=10)
@@ -169,59 +164,13 @@ class ModulePartition(Partition):
         self._message_repository.log_message(Level.WARN, lambda: {"message": warning})
 
     def _tombstones(self, cursor: ModuleCursor) -> Iterable[Record]:
-        """Deleted records as tombstones (`id`, `_ab_cdc_deleted_at`, the cursor at the deletion time)."""
-        since = self._deletions_since
-        if since is None:
+        if self._deletions_since is None:
             return
         assert self._client is not None
-        name, module = self._spec.stream_name, self._spec.api_name
-        newest = since
-        first = True
-        probe = (self._spec.field_chunks() or [("id",)])[0][0]
-        watch = RestoreWatch(self._client, module, probe, self._stored)
-        now = None
-        try:
-            for page in deleted_pages(self._client, module, since):
-                if first and page.server_time is not None:
-                    self._warn_if_past_retention(since, page.server_time)
-                    # Every deletion before Zoho's answer is in it: the next sync starts there.
-                    newest = max(newest, page.server_time - timedelta(seconds=1))
-                    now = page.server_time
-                first = False
-                for entry in watch.filter_page(page.entries):
-                    yield Record(data=tombstone(entry, self._cursor_field), stream_name=name)
-                if page.newest is not None and page.newest > newest:
-                    newest = page.newest
-            watch.check_watched(now)
-            for record in restored_records(self._client, self._spec, watch.restored):
-                yield Record(data=record, stream_name=name)
-        except ZohoError as refused:
-            if not isinstance(refused, (ZohoAccessError, ZohoInvalidModuleError)) and (
-                refused.code not in REFUSED_CODES
-            ):
-                raise
-            reason = refused.code or refused.status
-            warning = (
-                f"Stream {name}: Zoho refused the deleted records of {module} ({reason}); its records "
-                "were read, but rows deleted in Zoho stay in the destination until Zoho lets this token "
-                "read them (deleted_since is kept, so the next sync catches up)."
-            )
-            self._message_repository.log_message(Level.WARN, lambda: {"message": warning})
-            return
-        cursor.set_extra_state(DELETED_SINCE, to_utc_iso(newest))
-        cursor.set_extra_state(RESTORE_WATCH, watch.watched)
-        cursor.advance(None, checkpoint=False)
-
-    def _warn_if_past_retention(self, since: datetime, now: datetime) -> None:
-        if now - since <= DELETED_RETENTION:
-            return
-        warning = (
-            f"Stream {self._spec.stream_name}: its deletions were last read at {to_utc_iso(since)}, "
-            f"more than {DELETED_RETENTION.days} days ago, longer than Zoho keeps deleted records, so "
-            "some deletions may have been missed. A full refresh of this stream (reset its data) "
-            "removes them from the destination."
+        tombstones = ModuleTombstones(
+            self._client, self._spec, self._cursor_field, self._stored, self._message_repository
         )
-        self._message_repository.log_message(Level.WARN, lambda: {"message": warning})
+        yield from tombstones.read(cursor, self._deletions_since)
 
     def to_slice(self) -> Mapping[str, Any] | None:
         return None
