@@ -8,4 +8,5 @@ source "$(dirname "$0")/_venv.sh"
 # undocumented behaviours at their worst reading: zoho_crm_emulator/README.md); override with
 # ZOHO_EMULATOR_SETTING=default or pessimistic.
 export ZOHO_EMULATOR_SETTING="${ZOHO_EMULATOR_SETTING:-both}"
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# Test files run side by side on every core (pytest-xdist; each file's fixtures stay in one worker).
+exec .venv/bin/python -m pytest -q -p no:cacheprovider -n auto --dist loadfile "$@"
