@@ -12,7 +12,7 @@ from .protocol import ApiError, Request, Response, empty_response, json_response
 from .records import int_param
 from .settings import EmulatorSettings
 from .state import DAY, ModuleState, OrgState
-from .values import TAG_COLOURS, TAGS
+from .vocabulary import TAG_COLOURS, TAGS
 
 # Z8/custom-view-meta.html and Z8/get-tags.html list the modules they serve: Zoho's own modules and custom
 # modules. Linking, tracker, subform and system modules are not among them: 400 INVALID_MODULE here.

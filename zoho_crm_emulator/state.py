@@ -20,7 +20,7 @@ from .model import DAY, SORT_ATTRS, WINDOW_END, WINDOW_START, Deleted, Entry, Mo
 from .people import build_people
 from .settings import EmulatorSettings
 from .timeutil import OrgClock
-from .values import IdAllocator
+from .vocabulary import IdAllocator
 
 __all__ = [
     "DAY",
