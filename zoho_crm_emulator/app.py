@@ -19,7 +19,8 @@ from .faults import Faults
 from .metadata import MetadataApi
 from .oauth import TokenStore
 from .protocol import ApiError, Request, Response, invalid_url, json_response
-from .records import PageTokens, RecordsApi
+from .record_common import PageTokens
+from .records import RecordsApi
 from .related import RelatedApi
 from .rich_text import RichTextApi
 from .settings import EmulatorSettings

@@ -16,7 +16,7 @@ from .coql import Condition, Group
 from .coql_eval import compile_condition
 from .oauth import require_scopes
 from .protocol import ApiError, Request, Response, json_response
-from .records import resolve_module
+from .record_common import resolve_module
 from .settings import EmulatorSettings
 from .state import ModuleState, OrgState
 

@@ -12,7 +12,7 @@ from .faults import Faults
 from .formulas import recompute_formulas
 from .oauth import TokenStore
 from .protocol import Request, Response, json_response
-from .records import PageTokens
+from .record_common import PageTokens
 from .settings import EmulatorSettings
 from .state import OrgState
 from .stats import Stats

@@ -6,7 +6,7 @@ from .coql import Parser
 from .coql_eval import FieldAccess, compile_condition, output_value, sort_entries
 from .oauth import require_scopes
 from .protocol import ApiError, Request, Response, empty_response, json_response, no_permission
-from .records import module_scopes
+from .record_common import module_scopes
 from .state import ModuleState, OrgState
 
 # COQL-Limitations (https://www.zoho.com/crm/developer/docs/api/v8/COQL-Limitations.html): 2,000 rows a call,

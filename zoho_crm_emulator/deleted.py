@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .protocol import ApiError, Request, Response, empty_response, json_response
-from .records import MAX_PER_PAGE, RecordsApi, authorization_failed, int_param, resolve_module
+from .record_common import MAX_PER_PAGE, authorization_failed, int_param, resolve_module
+from .records import RecordsApi
 
 
 class DeletedApi:

@@ -16,7 +16,7 @@ from .protocol import (
     no_permission,
     required_param,
 )
-from .records import int_param
+from .record_common import int_param
 from .settings import EmulatorSettings
 from .settings_api import extra_layouts
 from .state import DAY, ModuleState, OrgState

@@ -23,7 +23,7 @@ import secrets
 from typing import Any
 
 from .protocol import Request, Response, empty_response, invalid_param, json_response, required_param
-from .records import MAX_PER_PAGE, int_param, resolve_module
+from .record_common import MAX_PER_PAGE, int_param, resolve_module
 from .settings import EmulatorSettings
 from .state import Entry, ModuleState, OrgState
 

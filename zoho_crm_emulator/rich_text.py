@@ -8,7 +8,7 @@ fetch_full_data.json): list GETs cut rich-text values to 500 characters, this gi
 from __future__ import annotations
 
 from .protocol import ApiError, Request, Response, empty_response, json_response, required_param
-from .records import resolve_module
+from .record_common import resolve_module
 from .state import OrgState
 
 MAX_IDS = 200

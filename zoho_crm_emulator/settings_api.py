@@ -9,7 +9,7 @@ from typing import Any
 
 from .oauth import require_scopes
 from .protocol import ApiError, Request, Response, empty_response, json_response, required_param
-from .records import int_param
+from .record_common import int_param
 from .settings import EmulatorSettings
 from .state import DAY, ModuleState, OrgState
 from .vocabulary import TAG_COLOURS, TAGS
