@@ -53,6 +53,7 @@ _TOMBSTONE_TESTS = (
     "unit_tests/test_deleted_records.py",
     "unit_tests/test_tombstones.py",
     "unit_tests/test_tombstone_clock.py",
+    "unit_tests/test_restore_watch.py",
 )
 
 CORE: dict[str, Core] = {
@@ -208,6 +209,12 @@ LEFT_OUT: tuple[LeftOut, ...] = tuple(
             "an equal instant is the same newest",
         ),
         (_STREAM, "ModuleTombstones.read", "first = None", "None is as false as False"),
+        (
+            _DELETED,
+            "RestoreWatch.check_watched",
+            "if len(self.watched) >= RESTORE_WATCH_LIMIT",
+            "at exactly the limit nothing is dropped either way (only the log line differs)",
+        ),
         (_READER, "ModuleReader._dense_second", "found_new = None", "None is as false as False"),
         (
             _READER,
