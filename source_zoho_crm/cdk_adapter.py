@@ -56,3 +56,8 @@ class ConcurrentEngine:
                 selected.append(stream)
         if selected:  # the CDK's engine never ends when given no stream
             yield from self._source.read(selected)
+
+
+def warn(repository: MessageRepository, text: str) -> None:
+    """A WARN log message through the stream's message repository (shown by the platform)."""
+    repository.log_message(Level.WARN, lambda: {"message": text})

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from airbyte_cdk.models import Level, SyncMode
+from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, CursorField, FinalStateCursor
@@ -21,6 +21,7 @@ from airbyte_cdk.sources.types import Record
 
 from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
+from source_zoho_crm.cdk_adapter import warn
 from source_zoho_crm.child_reader import ChildReader
 from source_zoho_crm.child_specs import ChildStreamSpec
 from source_zoho_crm.cursor import ModuleCursor, cursor_from_state
@@ -60,10 +61,6 @@ class ChildPartition(Partition):
 
     def __hash__(self) -> int:
         return hash(self._child.stream_name)
-
-
-def warn(repository: MessageRepository, text: str) -> None:
-    repository.log_message(Level.WARN, lambda: {"message": text})
 
 
 def build_child_stream(

@@ -25,6 +25,7 @@ from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.bulk_backfill import SyncTools, run_backfill
 from source_zoho_crm.bulk_read import BackfillPosition, use_bulk_read
+from source_zoho_crm.cdk_adapter import warn
 from source_zoho_crm.coql_reader import CoqlReader, choose_reader
 from source_zoho_crm.cursor import ModuleCursor, cursor_from_state
 from source_zoho_crm.datetimes import to_utc_iso
@@ -161,7 +162,7 @@ class ModulePartition(Partition):
         return count
 
     def _warn(self, warning: str) -> None:
-        self._message_repository.log_message(Level.WARN, lambda: {"message": warning})
+        warn(self._message_repository, warning)
 
     def _tombstones(self, cursor: ModuleCursor) -> Iterable[Record]:
         if self._deletions_since is None:

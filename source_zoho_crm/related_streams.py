@@ -22,6 +22,7 @@ from airbyte_cdk.sources.types import Record
 
 from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
+from source_zoho_crm.cdk_adapter import warn
 from source_zoho_crm.cursor import ModuleCursor, cursor_from_state
 from source_zoho_crm.datetimes import to_utc_iso
 from source_zoho_crm.errors import ZohoAccessError, ZohoInvalidModuleError
@@ -88,10 +89,6 @@ class RelatedPartition(Partition):
 
     def __hash__(self) -> int:
         return hash(self._spec.stream_name)
-
-
-def warn(repository: MessageRepository, text: str) -> None:
-    repository.log_message(Level.WARN, lambda: {"message": text})
 
 
 def build_related_stream(

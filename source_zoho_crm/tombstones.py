@@ -11,12 +11,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from airbyte_cdk.models import Level
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.types import Record
 
 from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
+from source_zoho_crm.cdk_adapter import warn
 from source_zoho_crm.cursor import ModuleCursor
 from source_zoho_crm.datetimes import to_utc_iso
 from source_zoho_crm.deleted_records import (
@@ -81,7 +81,7 @@ class ModuleTombstones:
                 raise
             reason = refused.code or refused.status
             warning = messages.DELETED_LOG_REFUSED.format(stream=name, module=module, reason=reason)
-            self._message_repository.log_message(Level.WARN, lambda: {"message": warning})
+            warn(self._message_repository, warning)
             return
         cursor.set_extra_state(DELETED_SINCE, to_utc_iso(newest))
         cursor.set_extra_state(RESTORE_WATCH, watch.watched)
@@ -93,4 +93,4 @@ class ModuleTombstones:
         warning = messages.DELETIONS_PAST_RETENTION.format(
             stream=self._spec.stream_name, since=to_utc_iso(since), days=DELETED_RETENTION.days
         )
-        self._message_repository.log_message(Level.WARN, lambda: {"message": warning})
+        warn(self._message_repository, warning)
