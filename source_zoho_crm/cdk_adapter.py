@@ -9,14 +9,17 @@ release changes any of them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from queue import Queue
+from typing import Any
 
 from airbyte_cdk.models import AirbyteMessage, AirbyteStreamStatus, ConfiguredAirbyteCatalog, Level
 from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
 from airbyte_cdk.sources.message.concurrent_repository import ConcurrentMessageRepository
 from airbyte_cdk.sources.message.repository import InMemoryMessageRepository, MessageRepository
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
+from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
+from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator import PartitionGenerator
 from airbyte_cdk.sources.utils.slice_logger import DebugSliceLogger
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message
 
@@ -61,3 +64,28 @@ class ConcurrentEngine:
 def warn(repository: MessageRepository, text: str) -> None:
     """A WARN log message through the stream's message repository (shown by the platform)."""
     repository.log_message(Level.WARN, lambda: {"message": text})
+
+
+class WholeStreamPartition(Partition):
+    """A stream read as one partition: no slice, named and hashed by the stream (subclasses set `_name`)."""
+
+    _name: str
+
+    def to_slice(self) -> Mapping[str, Any] | None:
+        return None
+
+    def stream_name(self) -> str:
+        return self._name
+
+    def __hash__(self) -> int:
+        return hash(self._name)
+
+
+class SinglePartition(PartitionGenerator):
+    """A stream read as one partition (a module is one page-token chain, or a few in a row)."""
+
+    def __init__(self, partition: Partition) -> None:
+        self._partition = partition
+
+    def generate(self) -> Iterable[Partition]:
+        yield self._partition

@@ -7,26 +7,23 @@ ChildReader and the per-page cursor into the CDK's own DefaultStream.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, CursorField, FinalStateCursor
 from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
-from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record
 
 from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
-from source_zoho_crm.cdk_adapter import warn
+from source_zoho_crm.cdk_adapter import SinglePartition, WholeStreamPartition, warn
 from source_zoho_crm.child_reader import ChildReader
 from source_zoho_crm.child_specs import ChildStreamSpec
 from source_zoho_crm.cursor import ModuleCursor, cursor_from_state
 from source_zoho_crm.errors import ZohoAccessError, ZohoInvalidModuleError
-from source_zoho_crm.module_stream import SinglePartition
 
 logger = logging.getLogger("airbyte")
 
@@ -34,13 +31,14 @@ logger = logging.getLogger("airbyte")
 LEGACY_CURSOR = "parent_modified_time"
 
 
-class ChildPartition(Partition):
+class ChildPartition(WholeStreamPartition):
     """The whole child stream; a refused module ends it with a warning instead of failing the sync."""
 
     def __init__(
         self, child: ChildStreamSpec, reader: ChildReader, cursor: Cursor, repository: MessageRepository
     ):
         self._child, self._reader, self._cursor, self._repository = child, reader, cursor, repository
+        self._name = child.stream_name
 
     def read(self) -> Iterable[Record]:
         name = self._child.stream_name
@@ -53,14 +51,6 @@ class ChildPartition(Partition):
         except (ZohoAccessError, ZohoInvalidModuleError) as denied:
             warn(self._repository, messages.STREAM_SKIPPED.format(stream=name, message=denied.message))
 
-    def to_slice(self) -> Mapping[str, Any] | None:
-        return None
-
-    def stream_name(self) -> str:
-        return self._child.stream_name
-
-    def __hash__(self) -> int:
-        return hash(self._child.stream_name)
 
 
 def build_child_stream(

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
-from airbyte_cdk.models import Level, SyncMode
+from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, CursorField, FinalStateCursor
@@ -24,12 +24,12 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
+from source_zoho_crm.cdk_adapter import SinglePartition, WholeStreamPartition, warn
 from source_zoho_crm.cursor import cursor_from_state
 from source_zoho_crm.datetimes import to_utc_iso
 from source_zoho_crm.deleted_records import read_deleted
 from source_zoho_crm.errors import ZohoAccessError, ZohoError, ZohoInvalidModuleError
 from source_zoho_crm.metadata import ZohoMetadata
-from source_zoho_crm.module_stream import SinglePartition
 from source_zoho_crm.settings import API_VERSION_PATH, DELETED_REFUSED_CODES, USERS_PAGE_SIZE, USERS_TYPE
 
 logger = logging.getLogger("airbyte")
@@ -72,7 +72,7 @@ DELETED_RECORDS_SCHEMA: Mapping[str, Any] = {
 }
 
 
-class _RowsPartition(Partition):
+class _RowsPartition(WholeStreamPartition):
     """Rows from a callable; an access error ends the stream with a warning."""
 
     def __init__(
@@ -87,17 +87,8 @@ class _RowsPartition(Partition):
             for row in self._rows():
                 yield Record(data=row, stream_name=self._name)
         except (ZohoAccessError, ZohoInvalidModuleError) as denied:
-            warning = messages.STREAM_SKIPPED.format(stream=self._name, message=denied.message)
-            self._repository.log_message(Level.WARN, lambda: {"message": warning})
+            warn(self._repository, messages.STREAM_SKIPPED.format(stream=self._name, message=denied.message))
 
-    def to_slice(self) -> Mapping[str, Any] | None:
-        return None
-
-    def stream_name(self) -> str:
-        return self._name
-
-    def __hash__(self) -> int:
-        return hash(self._name)
 
 
 def _stream(

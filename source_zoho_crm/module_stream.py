@@ -17,15 +17,13 @@ from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, CursorField, FinalStateCursor
 from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
-from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
-from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator import PartitionGenerator
 from airbyte_cdk.sources.types import Record
 
 from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.bulk_backfill import SyncTools, run_backfill
 from source_zoho_crm.bulk_read import BackfillPosition, use_bulk_read
-from source_zoho_crm.cdk_adapter import warn
+from source_zoho_crm.cdk_adapter import SinglePartition, WholeStreamPartition, warn
 from source_zoho_crm.coql_reader import CoqlReader, choose_reader
 from source_zoho_crm.cursor import ModuleCursor, cursor_from_state
 from source_zoho_crm.datetimes import to_utc_iso
@@ -47,7 +45,7 @@ logger = logging.getLogger("airbyte")
 DELETIONS_CLOCK_MARGIN = timedelta(minutes=10)
 
 
-class ModulePartition(Partition):
+class ModulePartition(WholeStreamPartition):
     """The whole module; a module the token may not read ends with a warning instead of failing the sync."""
 
     def __init__(
@@ -65,6 +63,7 @@ class ModulePartition(Partition):
         formula: FormulaRefresh | None = None,
     ) -> None:
         self._spec = spec
+        self._name = spec.stream_name
         self._formula = formula  # formula and rollup freshness (formula_refresh_days), when due
         self._tools = tools  # the sync's meter and Bulk Read; None in tests of the reader alone
         self._stored = stored  # the stream state this sync started from
@@ -173,24 +172,6 @@ class ModulePartition(Partition):
         )
         yield from tombstones.read(cursor, self._deletions_since)
 
-    def to_slice(self) -> Mapping[str, Any] | None:
-        return None
-
-    def stream_name(self) -> str:
-        return self._spec.stream_name
-
-    def __hash__(self) -> int:
-        return hash(self._spec.stream_name)
-
-
-class SinglePartition(PartitionGenerator):
-    """A stream read as one partition (a module is one page-token chain, or a few in a row)."""
-
-    def __init__(self, partition: Partition) -> None:
-        self._partition = partition
-
-    def generate(self) -> Iterable[Partition]:
-        yield self._partition
 
 
 def build_module_stream(

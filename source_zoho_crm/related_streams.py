@@ -17,29 +17,28 @@ from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, CursorField, FinalStateCursor
 from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
-from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record
 
 from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
-from source_zoho_crm.cdk_adapter import warn
+from source_zoho_crm.cdk_adapter import SinglePartition, WholeStreamPartition, warn
 from source_zoho_crm.cursor import ModuleCursor, cursor_from_state
 from source_zoho_crm.datetimes import to_utc_iso
 from source_zoho_crm.errors import ZohoAccessError, ZohoInvalidModuleError
-from source_zoho_crm.module_stream import SinglePartition
 from source_zoho_crm.related_reader import RelatedReader
 from source_zoho_crm.related_specs import RelatedListSpec
 
 logger = logging.getLogger("airbyte")
 
 
-class RelatedPartition(Partition):
+class RelatedPartition(WholeStreamPartition):
     """The whole stream; a refused module or list ends it with a warning instead of failing the sync."""
 
     def __init__(
         self, spec: RelatedListSpec, reader: RelatedReader, cursor: Cursor, repository: MessageRepository
     ) -> None:
         self._spec, self._reader, self._cursor, self._repository = spec, reader, cursor, repository
+        self._name = spec.stream_name
 
     def read(self) -> Iterable[Record]:
         name = self._spec.stream_name
@@ -81,14 +80,6 @@ class RelatedPartition(Partition):
             },
         )
 
-    def to_slice(self) -> Mapping[str, Any] | None:
-        return None
-
-    def stream_name(self) -> str:
-        return self._spec.stream_name
-
-    def __hash__(self) -> int:
-        return hash(self._spec.stream_name)
 
 
 def build_related_stream(

@@ -27,8 +27,7 @@ from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record
 
-from source_zoho_crm.cdk_adapter import ConcurrentEngine
-from source_zoho_crm.module_stream import SinglePartition
+from source_zoho_crm.cdk_adapter import ConcurrentEngine, SinglePartition
 
 PACKAGE = Path(__file__).resolve().parents[1] / "source_zoho_crm"
 ADAPTER = "cdk_adapter.py"
