@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient, ZohoResponse
@@ -29,6 +29,8 @@ from source_zoho_crm.errors import ZohoApiError
 from source_zoho_crm.settings import IDS_PER_REQUEST, MODIFIED_TIME
 
 logger = logging.getLogger("airbyte")
+
+T = TypeVar("T")
 
 # Rounds of "other chunks again, then the first chunk" before a record that keeps changing fails the read.
 MAX_VERSION_ROUNDS = 5
@@ -182,22 +184,15 @@ class ChunkFetcher:
                     target.update(extra)
 
     def _submit(self, params: Mapping[str, Any], headers: Mapping[str, str] | None) -> Future[ZohoResponse]:
+        return self.aside(lambda: self._client.get(self._path, params, headers, what=self._what))
+
+    def aside(self, call: Callable[[], T]) -> Future[T]:
+        """`call` in a worker thread, charged to this thread's stream."""
         if self._pool is None:
             workers = max(1, min(len(self._chunks), self._client.max_concurrent))
             self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zoho-chunks")
-        call: Callable[[], ZohoResponse] = lambda: self._client.get(  # noqa: E731
-            self._path, params, headers, what=self._what
-        )
         meter = self._client.meter
-        stream = meter.current_stream() if meter is not None else None
-        if meter is not None and stream is not None:
-            plain = call
-
-            def call() -> ZohoResponse:
-                with meter.attributed_to(stream):
-                    return plain()
-
-        return self._pool.submit(call)
+        return self._pool.submit(meter.in_this_stream(call) if meter is not None else call)
 
 
 def _at_or_after(value: Any, bound: datetime) -> bool:

@@ -8,9 +8,9 @@ header, and only once half of the day's credits are used.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from airbyte_cdk.models import FailureType
 
@@ -20,6 +20,7 @@ REMAINING_HEADER = "X-API-CREDITS-REMAINING"
 # Stop before the org's remaining credits fall below this, so the org's own integrations keep working.
 DEFAULT_REMAINING_FLOOR = 1_000
 UNATTRIBUTED = "(metadata)"
+T = TypeVar("T")
 
 # Credits per call. Zoho documents 1 credit per GET whatever `per_page` (Kaizen #60). The others are
 # not documented for CRM [U]; the values are those of Zoho's published tables for its other
@@ -74,6 +75,18 @@ class CreditMeter:
     def current_stream(self) -> str | None:
         """The stream this thread's calls are charged to (worker threads of a partition take it over)."""
         return getattr(self._local, "stream", None)
+
+    def in_this_stream(self, call: Callable[[], T]) -> Callable[[], T]:
+        """`call`, charged to this thread's stream wherever it runs (a worker thread of a partition)."""
+        stream = self.current_stream()
+        if stream is None:
+            return call
+
+        def charged() -> T:
+            with self.attributed_to(stream):
+                return call()
+
+        return charged
 
     def charge(
         self,

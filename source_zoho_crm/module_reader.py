@@ -13,19 +13,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.errors import ZohoApiError
+from source_zoho_crm.id_chains import IdChains, two_way_wanted
 from source_zoho_crm.metadata import ModuleStreamSpec
 from source_zoho_crm.module_requests import (
     ONE_SECOND,
     ModuleRequests,
     at_or_after,
     cursor_instant,
+    forget_before,
     newest_of,
 )
 from source_zoho_crm.settings import CHAIN_LIMIT, MODIFIED_TIME, PAGE_SIZE
@@ -69,6 +73,7 @@ class ModuleReader:
         self._incremental = incremental and spec.cursor_field is not None
         self._start = start if self._incremental else None
         self._calls = ModuleRequests(client, spec)
+        self._descending: ModuleRequests | None = None  # the chain from the end, in two-way reads
         self._ims_ignored = False  # set once Zoho answered records older than If-Modified-Since
         self.expected: int | None = None
         """Zoho's record count, when known: a full refresh past the chain limit reads by Modified_Time."""
@@ -76,7 +81,7 @@ class ModuleReader:
     @property
     def requests(self) -> int:
         """List requests made by this read (ids requests for other chunks not counted)."""
-        return self._calls.requests
+        return self._calls.requests + (self._descending.requests if self._descending else 0)
 
     @property
     def server_time(self) -> datetime | None:
@@ -101,6 +106,8 @@ class ModuleReader:
                 yield from self._pages_in_id_order(keep_from=None)
         finally:
             self._calls.close()
+            if self._descending is not None:
+                self._descending.close()
 
     def _past_chain_limit(self) -> bool:
         return (
@@ -109,6 +116,14 @@ class ModuleReader:
             and self.expected is not None
             and self.expected > self.chain_limit
         )
+
+    def _id_chains(self, params: Mapping[str, Any]) -> IdChains:
+        """One chain, or one from each end of the id order when Zoho counts more than ten pages."""
+        if not two_way_wanted(self.expected, self.page_size):
+            return IdChains([self._calls], params, self.chain_limit)
+        if self._descending is None:
+            self._descending = ModuleRequests(self._calls.client, self._spec)
+        return IdChains([self._calls, self._descending], params, self.chain_limit, self.expected)
 
     def _list_params(self, sort: Mapping[str, str]) -> dict[str, Any]:
         return self._calls.list_params(sort, self.page_size)
@@ -155,7 +170,7 @@ class ModuleReader:
                     return
                 newest = past
             since = newest
-            _forget_before(emitted, since - ONE_SECOND if since else None)
+            forget_before(emitted, since - ONE_SECOND if since else None)
 
     def _dense_second(
         self,
@@ -219,10 +234,10 @@ class ModuleReader:
     def _pages_in_id_order(
         self, keep_from: datetime | None, exclude: frozenset[str] = frozenset()
     ) -> Iterator[Page]:
-        """One chain in id order, stable while records are modified. A position-based token skips a
-        record when an earlier one is deleted, so when Zoho's deleted log shows a deletion during a
-        multi-page chain the chain is read again for the ids it missed. Past the chain limit the read
-        goes on in Modified_Time order, skipping the ids already read."""
+        """Chains in id order (one, or one from each end: id_chains.py), stable while records are
+        modified. A position-based token skips a record when an earlier one is deleted, so when Zoho's
+        deleted log shows a deletion during a multi-page pass, a pass more reads the ids it missed.
+        Past the chain limit the read goes on in Modified_Time order, skipping the ids already read."""
         cursor_field = self._spec.cursor_field
         params = self._list_params({"sort_by": "id", "sort_order": "asc"})
         seen: set[str] = set(exclude)
@@ -233,19 +248,21 @@ class ModuleReader:
         )
         first_began = None
         passes = 0
+        look: Future[list[str]] | None = None
+
+        def accept(data: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            records = [r for r in data if str(r.get("id")) not in seen]
+            seen.update(str(r.get("id")) for r in records)
+            if self._incremental and cursor_field and keep_from is not None:
+                records = [r for r in records if at_or_after(r.get(cursor_field), keep_from)]
+            return records
+
         while True:
             passes += 1
-            began = None
-            pages_read = 0
-            for response in self._calls.chain(params, None, self.chain_limit):
-                began = began or response.date
+            chains = self._id_chains(params)
+            for records in chains.pages(accept):
+                began = chains.began
                 first_began = first_began or began
-                pages_read += 1
-                records = [r for r in response.data if str(r.get("id")) not in seen]
-                seen.update(str(r.get("id")) for r in records)
-                if self._incremental and cursor_field and keep_from is not None:
-                    records = [r for r in records if at_or_after(r.get(cursor_field), keep_from)]
-                self._calls.add_other_chunks(records)
                 if stamps is not None:
                     stamps.update((str(r.get("id")), r.get(MODIFIED_TIME)) for r in records)
                 newest = newest_of(records, cursor_field) if self._incremental else None
@@ -253,20 +270,24 @@ class ModuleReader:
                     # A record modified behind the chain's position is read by the next sync.
                     newest = min(newest, began - ONE_SECOND)
                 yield Page(records, newest, checkpoint=False)
-            if self._calls.chain_cut or pages_read < 2 or passes >= MAX_DENSE_PASSES:
+            cut = chains.cut
+            calls, size, limit = self._calls, self.page_size, self.chain_limit
+            changed = partial(calls.changed_since, first_began, stamps, size, limit)
+            if cut or chains.pages_read < 2 or passes >= MAX_DENSE_PASSES:
                 break
-            if not self._calls.new_deletions(began, deletions, self.page_size):
+            # The look for changes goes on beside the deletions check; a pass more makes it stale.
+            look = self._calls.fetcher.aside(changed) if stamps else None
+            if not self._calls.new_deletions(chains.began, deletions, self.page_size):
                 break
+            look = None
             logger.info(
                 "Records of %s were deleted during the read; reading it again for any it skipped.",
                 self._calls.what,
             )
         if stamps:
-            for records in self._calls.changed_while_read(
-                first_began, stamps, self.page_size, self.chain_limit
-            ):
+            for records in self._calls.whole(look.result() if look else changed(), self.page_size):
                 yield Page(records, None, checkpoint=False)
-        if not self._calls.chain_cut:
+        if not cut:
             return
         if cursor_field != MODIFIED_TIME:
             raise ZohoApiError(
@@ -281,11 +302,3 @@ class ModuleReader:
         for page in self._first_pages(keep_from, exclude=frozenset(seen)):
             page.checkpoint = False
             yield page
-
-
-def _forget_before(emitted: dict[tuple[str, Any], datetime], instant: datetime | None) -> None:
-    """Keep only the keys a later first page can return again."""
-    if instant is None:
-        return
-    for key in [k for k, v in emitted.items() if v < instant]:
-        del emitted[key]

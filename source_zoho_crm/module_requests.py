@@ -15,6 +15,7 @@ from typing import Any
 from source_zoho_crm import messages
 from source_zoho_crm.api_client import ZohoApiClient, ZohoResponse
 from source_zoho_crm.chunk_fetch import ChunkFetcher
+from source_zoho_crm.credits import CreditMeter
 from source_zoho_crm.datetimes import if_modified_since_header, parse_zoho_datetime
 from source_zoho_crm.errors import ZohoApiError, ZohoError
 from source_zoho_crm.metadata import ModuleStreamSpec
@@ -30,7 +31,7 @@ class ModuleRequests:
     """Zoho calls for one module, through the one client; counts list calls and keeps Zoho's clock."""
 
     def __init__(self, client: ZohoApiClient, spec: ModuleStreamSpec) -> None:
-        self._client = client
+        self.client = client
         self._spec = spec
         self.chunks = spec.field_chunks()
         self.path = f"{API_VERSION_PATH}/{spec.api_name}"
@@ -45,6 +46,10 @@ class ModuleRequests:
         """Zoho's clock (`Date`) at the first answer of this read; None until then or without the header."""
         self.requests = 0
         """List requests made (ids requests for other chunks not counted)."""
+
+    @property
+    def meter(self) -> CreditMeter | None:
+        return self.client.meter
 
     def close(self) -> None:
         self.fetcher.close()
@@ -66,7 +71,7 @@ class ModuleRequests:
         side = None
         if self.fetcher.wide and (chain or since is None or self._expect_more):
             side = self.fetcher.side_calls(params, headers, chained=chain)
-        response = self._client.get(self.path, params, headers, what=self.what)
+        response = self.client.get(self.path, params, headers, what=self.what)
         self._side = (params, headers, side, chain, began, response.date)
         self._expect_more = bool(response.info.get("more_records"))
         self.requests += 1
@@ -115,16 +120,16 @@ class ModuleRequests:
             if side is None:
                 side = self.fetcher.side_calls(params, headers, chained=False)
             self.fetcher.merge(records, side, chain, began, date)
-        merge_rich_text(self._client, self._spec, records)
+        merge_rich_text(self.client, self._spec, records)
 
-    def changed_while_read(
-        self, began: datetime | None, stamps: Mapping[str, Any], page_size: int, chain_limit: int
-    ) -> Iterator[list[dict[str, Any]]]:
+    def changed_since(
+        self, began: datetime | None, stamps: Mapping[str, Any], page_size: int, limit: int
+    ) -> list[str]:
         """Records of a wide module modified while the chain was read may have come out with chunks of
         two versions (the first chunk older than another): one look at what changed since the chain
-        began (usually one call), and each record read before its last change comes out again whole."""
+        began (usually one call) names each record read before its last change, to be read again whole."""
         if began is None:
-            return
+            return []
         since = began - ONE_SECOND
         params: dict[str, Any] = {
             "fields": MODIFIED_TIME,
@@ -137,21 +142,25 @@ class ModuleRequests:
         stale: list[str] = []
         try:
             while True:
-                response = self._client.get(self.path, params, headers, what=self.what)
+                response = self.client.get(self.path, params, headers, what=self.what)
                 for record in response.data:
                     record_id, instant = str(record.get("id")), cursor_instant(record.get(MODIFIED_TIME))
                     changed = record_id in stamps and stamps[record_id] != record.get(MODIFIED_TIME)
                     if changed and instant is not None and instant >= since:
                         stale.append(record_id)
                 token = response.info.get("next_page_token")
-                if not response.info.get("more_records") or not token or len(stale) >= chain_limit:
+                if not response.info.get("more_records") or not token or len(stale) >= limit:
                     break
                 params["page_token"] = token
         except ZohoError as error:
             logger.info("Cannot check %s for changes during the read (%s).", self.what, error.code or error)
-            return
-        for start in range(0, len(stale), page_size):
-            yield self.fetcher.whole(stale[start : start + page_size])
+            return []
+        return stale
+
+    def whole(self, ids: list[str], page_size: int) -> Iterator[list[dict[str, Any]]]:
+        """The records `ids` again, whole and of one version, a page at a time."""
+        for start in range(0, len(ids), page_size):
+            yield self.fetcher.whole(ids[start : start + page_size])
 
     def new_deletions(self, began: datetime | None, known: set[str], page_size: int) -> bool:
         """Whether Zoho's deleted log has entries from `began` on that `known` lacks (adds them). Without a
@@ -159,7 +168,7 @@ class ModuleRequests:
         if began is None:
             return False
         try:
-            response = self._client.get(
+            response = self.client.get(
                 f"{self.path}/deleted",
                 {"type": "all", "page": 1, "per_page": page_size},
                 {"If-Modified-Since": if_modified_since_header(began - ONE_SECOND)},
@@ -193,3 +202,11 @@ def newest_of(records: list[dict[str, Any]], cursor_field: str | None) -> dateti
         return None
     values = [v for v in (cursor_instant(r.get(cursor_field)) for r in records) if v is not None]
     return max(values) if values else None
+
+
+def forget_before(emitted: dict[tuple[str, Any], datetime], instant: datetime | None) -> None:
+    """Keep only the keys a later first page can return again."""
+    if instant is None:
+        return
+    for key in [k for k, v in emitted.items() if v < instant]:
+        del emitted[key]

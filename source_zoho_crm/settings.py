@@ -27,6 +27,9 @@ PAGE_SIZE = 200
 IDS_PER_REQUEST = 100
 # A page-token chain ends at 100,000 records; a new chain starts where the last one ended.
 CHAIN_LIMIT = 100_000
+# A read in id order of a module Zoho counts above this many pages follows two chains at once, one
+# from each end (`sort_order` asc and desc), until they meet: half the round trips, one page more.
+TWO_WAY_CHAIN_ABOVE_PAGES = 10
 # `fields=` takes at most 50 field API names per request.
 MAX_FIELDS_PER_REQUEST = 50
 # Codes that end a page-token chain (limit reached, token expired): the read goes on with a new chain.

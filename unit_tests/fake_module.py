@@ -4,6 +4,7 @@ changes records between two requests (modifications, deletions, creations while 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -35,6 +36,7 @@ class FakeModule:
     ids_calls: int = 0
     deleted_calls: int = 0
     _chains: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, count: int, second: int, **values: Any) -> list[str]:
         ids = []
@@ -67,6 +69,10 @@ class FakeModule:
         return parse_zoho_datetime(raw) if raw else None
 
     def _list(self, request: Any, context: Any) -> dict[str, Any] | None:
+        with self._lock:  # two chains of a read may ask at the same time
+            return self._answer(request, context)
+
+    def _answer(self, request: Any, context: Any) -> dict[str, Any] | None:
         q = {k: v[0] for k, v in parse_qs(urlparse(request.url).query).items()}
         wanted = q["fields"].split(",")
         if "ids" in q:
@@ -80,8 +86,9 @@ class FakeModule:
         self._headers(context)
         per_page = int(q.get("per_page", 200))
         key = self._sort_key(q.get("sort_by", "id"))
+        desc = q.get("sort_order") == "desc"
         since = self._since(request)
-        rows = sorted(self.records.values(), key=key)
+        rows = sorted(self.records.values(), key=key, reverse=desc)
         if since is not None and self.ims != "ignored":
             rows = [r for r in rows if self._after(r, since)]
         token = q.get("page_token")
@@ -91,7 +98,8 @@ class FakeModule:
         elif self.tokens == "offset":
             start = chain["offset"]
         else:
-            start = next((n for n, r in enumerate(rows) if key(r) > chain["last"]), len(rows))
+            after = (lambda r: key(r) < chain["last"]) if desc else (lambda r: key(r) > chain["last"])
+            start = next((n for n, r in enumerate(rows) if after(r)), len(rows))
         page = rows[start : start + per_page]
         if not page:
             context.status_code = 304 if since is not None and self.records else 204
