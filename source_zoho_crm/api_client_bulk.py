@@ -97,19 +97,18 @@ class BulkTransport:
         self.calls = 0
 
     def post_json(self, path: str, body: Mapping[str, Any], *, what: str, credits: int) -> Mapping[str, Any]:
-        response = self._call("POST", path, what=what, credits=credits, json_body=body)
-        return _json_body(response, what)
+        return _json_object(self._call("POST", path, what=what, credits=credits, json_body=body)[1], what)
 
     def post_json_dated(
         self, path: str, body: Mapping[str, Any], *, what: str, credits: int
     ) -> tuple[Mapping[str, Any], datetime | None]:
         """`post_json` for COQL: 204 (no rows) is an empty answer; also Zoho's `Date` header."""
-        response = self._call("POST", path, what=what, credits=credits, json_body=body)
+        response, answer = self._call("POST", path, what=what, credits=credits, json_body=body)
         dated = ZohoResponse(response.status_code, None, response.headers).date
-        return ({} if response.status_code == 204 else _json_body(response, what)), dated
+        return ({} if response.status_code == 204 else _json_object(answer, what)), dated
 
     def get_json(self, path: str, *, what: str, credits: int) -> Mapping[str, Any]:
-        return _json_body(self._call("GET", path, what=what, credits=credits), what)
+        return _json_object(self._call("GET", path, what=what, credits=credits)[1], what)
 
     def download(self, path: str, target: IO[bytes], *, what: str, credits: int) -> int:
         """Stream a ZIP to `target` (rewound on retries); returns its size. Honours 10 downloads a minute."""
@@ -127,7 +126,8 @@ class BulkTransport:
         credits: int,
         json_body: Mapping[str, Any] | None = None,
         target: IO[bytes] | None = None,
-    ) -> requests.Response:
+    ) -> tuple[requests.Response, Any]:
+        """The answer and its JSON body, parsed once (None for a download or an empty body)."""
         described = f"{method} {path}"
         token_retried = False
         attempt = 0
@@ -140,8 +140,9 @@ class BulkTransport:
                 response = self._send(method, path, token, json_body, target)
                 if self._meter is not None:
                     self._meter.charge(credits, headers=response.headers)
-                if self._check(response, what, described, target):
-                    return response
+                body = _parse(response.content) if target is None or _is_json(response) else None
+                if self._check(response, body, what, described, target):
+                    return response, body
             except TransientError as transient:
                 if attempt >= self.max_attempts:
                     raise ZohoApiError(
@@ -192,7 +193,7 @@ class BulkTransport:
         return response
 
     def _check(
-        self, response: requests.Response, what: str, described: str, target: IO[bytes] | None
+        self, response: requests.Response, body: Any, what: str, described: str, target: IO[bytes] | None
     ) -> bool:
         """True when the answer is usable; False when the token was rejected; raises otherwise."""
         status = response.status_code
@@ -204,7 +205,6 @@ class BulkTransport:
             return True
         if status == 204 and target is None:  # COQL's answer when no record matches
             return True
-        body = _parse(response.content) if target is None or _is_json(response) else None
         if status in (200, 201, 202) and target is None:
             if not isinstance(body, Mapping):
                 raise TransientError("a truncated or unreadable response body")
@@ -260,8 +260,7 @@ def _parse(content: bytes) -> Any:
         return None
 
 
-def _json_body(response: requests.Response, what: str) -> Mapping[str, Any]:
-    body = _parse(response.content)
+def _json_object(body: Any, what: str) -> Mapping[str, Any]:
     if not isinstance(body, Mapping):
         raise ZohoApiError(f"Zoho's answer to the Bulk Read of {what} is not a JSON object.")
     return body

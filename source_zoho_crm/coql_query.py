@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from source_zoho_crm.metadata import ModuleStreamSpec
@@ -46,6 +47,14 @@ class CoqlPlan:
         joins = [f"{name}.{display}" for name, display in self.record_lookups.items()]
         return [*self.fields, *joins]
 
+    @cached_property
+    def _joined(self) -> tuple[str, ...]:
+        return tuple(f"{name}.{display}" for name, display in self.record_lookups.items())
+
+    @cached_property
+    def _keys(self) -> frozenset[str]:
+        return frozenset((*self.fields, "id"))
+
     def query(self, after: tuple[str, str] | None, since: str | None, limit: int) -> str:
         """Keyset on (Modified_Time, id), ascending: records after `after` (its Modified_Time as Zoho
         wrote it, its id), or at or after `since`, or all of them."""
@@ -65,7 +74,11 @@ class CoqlPlan:
     def record(self, row: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         """The record the REST list GET gives for this row: the same keys, lookups as `{name, id}` and
         user lookups as `{name, id, email}`."""
-        out: dict[str, Any] = {name: row.get(name) for name in self.fields}
+        out = dict(row)  # a copy in C; the usual row has exactly the columns asked
+        for column in self._joined:
+            out.pop(column, None)
+        if out.keys() != self._keys:
+            out = {name: row.get(name) for name in self.fields}
         for name, display in self.record_lookups.items():
             ref = out.get(name)
             if isinstance(ref, Mapping) and ref.get("id") is not None:
