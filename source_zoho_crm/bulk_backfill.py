@@ -10,8 +10,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import partial
 from typing import Any
 
 from airbyte_cdk.sources.types import Record
@@ -25,8 +27,8 @@ from source_zoho_crm.coql_users import UserDirectory
 from source_zoho_crm.credits import CreditMeter
 from source_zoho_crm.cursor import ModuleCursor
 from source_zoho_crm.metadata import ModuleStreamSpec
-from source_zoho_crm.progress import Progress
-from source_zoho_crm.settings import PAGE_SIZE
+from source_zoho_crm.progress import Progress, record_count
+from source_zoho_crm.settings import MODULE_REQUEST_PARAMS, PAGE_SIZE
 
 
 @dataclass
@@ -46,6 +48,27 @@ class SyncTools:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _transport: BulkTransport | None = field(default=None, repr=False)
     _zone: tzinfo | None = field(default=None, repr=False)
+
+    _counts: dict[str, Future[int | None]] = field(default_factory=dict, repr=False)
+
+    def prefetch_counts(self, streams: Mapping[str, str]) -> None:
+        """Ask Zoho's record count of each module (API name -> stream name) now, beside the field metadata,
+        for streams that will ask it before their first page (read from the beginning)."""
+        if not streams:
+            return
+        pool = ThreadPoolExecutor(max_workers=min(len(streams), self.client.max_concurrent))
+        for module, stream in streams.items():
+            self._counts[module] = pool.submit(self.meter.charged_to(stream, partial(self._count, module)))
+        pool.shutdown(wait=False)
+
+    def record_count(self, module: str) -> int | None:
+        """Zoho's count of `module` (the one asked ahead, else asked now); None without the scopes."""
+        with self._lock:
+            ahead = self._counts.pop(module, None)
+        return ahead.result() if ahead is not None else self._count(module)
+
+    def _count(self, module: str) -> int | None:
+        return record_count(self.client, module, MODULE_REQUEST_PARAMS.get(module))
 
     @property
     def bulk_enabled(self) -> bool:

@@ -78,7 +78,10 @@ class CreditMeter:
 
     def in_this_stream(self, call: Callable[[], T]) -> Callable[[], T]:
         """`call`, charged to this thread's stream wherever it runs (a worker thread of a partition)."""
-        stream = self.current_stream()
+        return self.charged_to(self.current_stream(), call)
+
+    def charged_to(self, stream: str | None, call: Callable[[], T]) -> Callable[[], T]:
+        """`call`, charged to `stream` wherever it runs."""
         if stream is None:
             return call
 

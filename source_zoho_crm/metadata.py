@@ -158,6 +158,10 @@ class ZohoMetadata:
             )
         return [by_name[name.lower()] for name in self._config.modules]
 
+    def module_stream_names(self) -> dict[str, str]:
+        """API name -> stream name of each selected module."""
+        return unique_stream_names([str(m["api_name"]) for m in self.selected_modules()])
+
     def module_streams(
         self, only: Iterable[str] | None = None, with_subform_schemas: bool = False
     ) -> list[ModuleStreamSpec]:

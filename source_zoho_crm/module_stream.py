@@ -34,8 +34,7 @@ from source_zoho_crm.errors import ZohoAccessError, ZohoInvalidModuleError
 from source_zoho_crm.formula_refresh import FormulaRefresh, formula_refresh_for
 from source_zoho_crm.metadata import ModuleStreamSpec
 from source_zoho_crm.module_reader import ModuleReader
-from source_zoho_crm.progress import Progress, estimate_message, record_count
-from source_zoho_crm.settings import MODULE_REQUEST_PARAMS
+from source_zoho_crm.progress import Progress, estimate_message
 from source_zoho_crm.tombstones import DELETED_SINCE, ModuleTombstones
 
 logger = logging.getLogger("airbyte")
@@ -154,8 +153,7 @@ class ModulePartition(WholeStreamPartition):
         """Zoho's record count as an ESTIMATE message (module streams only; none without the scopes)."""
         if self._rows is not None or self._tools is None:
             return None
-        api_name = self._spec.api_name
-        count = record_count(self._tools.client, api_name, MODULE_REQUEST_PARAMS.get(api_name))
+        count = self._tools.record_count(self._spec.api_name)
         if count is not None:
             self._message_repository.emit_message(estimate_message(self._spec.stream_name, count))
         return count

@@ -79,6 +79,19 @@ def build_streams(
         return streams
     discover = selection is None
     start = zoho.config.start_datetime
+    if zoho.tools is not None and selection is not None:
+        # Streams read from the beginning ask Zoho's count first: ask it now, beside the field metadata.
+        zoho.tools.prefetch_counts(
+            {
+                module: name
+                for module, name in metadata.module_stream_names().items()
+                if name in selection
+                and (
+                    mode(name) != SyncMode.incremental
+                    or (start is None and not state_manager.get_stream_state(name, None))
+                )
+            }
+        )
     include_deleted = zoho.config.include_deleted
     parents_found: set[str] = set()
     for spec in metadata.module_streams(only=module_names, with_subform_schemas=discover):

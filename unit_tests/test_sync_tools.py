@@ -4,17 +4,19 @@ the budget ends a sync after its last checkpoint with a message that says how to
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 import pytest
 from airbyte_cdk.models import SyncMode, TraceType
+from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_zoho_crm.api_client import ZohoApiClient
 from source_zoho_crm.config import ConfigError, parse_config
 from source_zoho_crm.credits import CreditMeter
 from source_zoho_crm.inputs import prepare_config
 from unit_tests.conftest import API, raw_config
-from unit_tests.test_source import org, run_read  # noqa: F401 - the fake org fixture
+from unit_tests.test_source import FIELDS, org, run_read  # noqa: F401 - the fake org fixture
 
 COUNT = re.compile(f"{API}/crm/v8/[A-Za-z_]+/actions/count")
 
@@ -81,3 +83,43 @@ def test_a_spent_budget_ends_the_sync_after_its_checkpoint(org: Any) -> None:  #
     message = error.trace.error.message
     assert "api_credit_budget of 1 credits is reached" in message and "resume" in message
     assert output.state_messages  # every state came before the error
+
+
+def count_calls(mock: Any) -> list[str]:
+    return [r.url.split("/crm/v8/")[1].split("/")[0] for r in mock.request_history if COUNT.match(r.url)]
+
+
+def test_a_read_from_the_beginning_asks_each_count_once_beside_the_fields(org: Any) -> None:  # noqa: F811
+    counted = threading.Event()
+    seen_by_fields: list[bool] = []
+
+    def count(request: Any, context: Any) -> dict:
+        counted.set()
+        return {"count": 3}
+
+    def slow_fields(request: Any, context: Any) -> Any:
+        seen_by_fields.append(counted.wait(timeout=2))  # the count is asked while fields are on their way
+        return {"fields": FIELDS["Leads"]}
+
+    org.get(COUNT, json=count)
+    org.get(f"{API}/crm/v8/settings/fields", json=slow_fields)
+    output = run_read(raw_config(), {"leads": SyncMode.full_refresh})
+    assert seen_by_fields == [True]
+    assert count_calls(org) == ["Leads"]  # asked ahead, and not again by the stream
+    [estimate] = [m.trace.estimate for m in output.trace_messages if m.trace.type == TraceType.ESTIMATE]
+    assert estimate.row_estimate == 3
+
+
+def test_an_incremental_sync_with_state_asks_no_count(org: Any) -> None:  # noqa: F811
+    state = StateBuilder().with_stream_state("leads", {"Modified_Time": "2025-01-01T00:00:00+00:00"}).build()
+    run_read(raw_config(), {"leads": SyncMode.incremental}, state)
+    assert count_calls(org) == []
+    run_read(raw_config(start_datetime="2025-01-01T00:00:00Z"), {"leads": SyncMode.incremental})
+    assert count_calls(org) == []  # a start: not a read from the beginning either
+
+
+def test_the_count_asked_ahead_is_charged_to_its_stream(org: Any) -> None:  # noqa: F811
+    output = run_read(raw_config(), {"leads": SyncMode.full_refresh})
+    [summary] = [m.log.message for m in output.logs if "API credits used by this sync" in m.log.message]
+    lists = len([r for r in org.request_history if r.url.split("?")[0].endswith("/crm/v8/Leads")])
+    assert f"leads {lists + 1}" in summary  # its pages and its count
