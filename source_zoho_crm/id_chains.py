@@ -58,6 +58,9 @@ class IdChains:
         self._asking = [False] * len(self._chains)
         self._met = False
         self._stop = False
+        self._alone = False  # set when a chain's ids are out of the order it asked: no meeting counts
+        self._answered = [False] * len(self._chains)
+        self._last: list[int | None] = [None] * len(self._chains)  # each chain's last id, signed
 
     def pages(self, accept: Accept) -> Iterator[Records]:
         if len(self._chains) == 1:
@@ -84,6 +87,7 @@ class IdChains:
         ]
         for thread in threads:
             thread.start()
+        held: list[Records] = []  # until every chain answered once, so that `began` is the earliest
         try:
             running = len(threads)
             while running:
@@ -93,7 +97,10 @@ class IdChains:
                 elif isinstance(item, BaseException):
                     raise item
                 else:
-                    yield item
+                    held.append(item)
+                if held and (all(self._answered) or not running):
+                    yield from held
+                    held.clear()
         finally:
             with self._lock:
                 self._stop = True
@@ -115,6 +122,7 @@ class IdChains:
             finally:
                 with self._lock:
                     self._asking[side] = False
+                    self._answered[side] = True
                     self._lock.notify_all()
                 self._put(pages, _DONE)
 
@@ -139,11 +147,15 @@ class IdChains:
             ids = {str(record.get("id")) for record in response.data}
             with self._lock:
                 self._asking[side] = False
+                self._answered[side] = True
                 self.pages_read += 1
                 if response.date is not None and (self.began is None or response.date < self.began):
                     self.began = response.date
+                if not self._alone and not self._in_order(side, response.data):
+                    self._alone = True  # a meeting proves nothing: the ascending chain reads to the end
                 met = not response.info.get("more_records")  # this chain read to the module's end
-                met = met or any(ids & other for n, other in enumerate(self._ids) if n != side)
+                if not self._alone:
+                    met = met or any(ids & other for n, other in enumerate(self._ids) if n != side)
                 self._met = self._met or met
                 self._ids[side] |= ids
                 records = accept(response.data)
@@ -156,7 +168,7 @@ class IdChains:
         """Whether this chain asks its next page: not once the chains met, and not while Zoho's count says
         the other chain's page on its way is the last one needed (then its answer decides)."""
         with self._lock:
-            while not (self._met or self._stop):
+            while not (self._met or self._stop or self._alone):
                 others_asking = [n for n, asking in enumerate(self._asking) if asking and n != side]
                 read = sum(len(ids) for ids in self._ids)
                 if not others_asking or self._expected is None:
@@ -164,10 +176,26 @@ class IdChains:
                 if self._expected - read - len(others_asking) * int(self._params["per_page"]) > 0:
                     break
                 self._lock.wait()
-            if self._met or self._stop:
+            if self._met or self._stop or (self._alone and side):
                 return False
             self._asking[side] = True
             return True
+
+    def _in_order(self, side: int, records: Records) -> bool:
+        """Whether this chain's ids so far run the way it asked (ascending, or descending from the end):
+        only then does a page of both chains prove that every id between them is read."""
+        keys = [int(str(record.get("id"))) if str(record.get("id")).isdigit() else None for record in records]
+        if None in keys:
+            return False
+        if side:
+            keys = [-key for key in keys]  # type: ignore[operator]
+        last = self._last[side]
+        for key in keys:
+            if last is not None and key <= last:  # type: ignore[operator]
+                return False
+            last = key
+        self._last[side] = last
+        return True
 
     def _put(self, pages: queue.Queue[Any], item: Any) -> None:
         """Hand `item` to the reader, unless it stopped reading (then nobody takes it)."""

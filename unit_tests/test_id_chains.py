@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 
 from source_zoho_crm.credits import CreditMeter
 from source_zoho_crm.errors import ZohoApiError
-from source_zoho_crm.id_chains import two_way_wanted
+from source_zoho_crm.id_chains import IdChains, two_way_wanted
 from source_zoho_crm.metadata import build_module_spec
 from source_zoho_crm.module_reader import ModuleReader
+from source_zoho_crm.module_requests import ModuleRequests
 from unit_tests.conftest import API
 from unit_tests.fake_module import FakeModule
 from unit_tests.test_wide_no_loss import WideFake, consistent
@@ -185,3 +186,47 @@ def test_the_descending_chain_is_charged_to_the_stream(client: Any, requests_moc
     with meter.attributed_to("leads"):
         list(reader_for(client, 30, 2).pages())
     assert meter.spent_by_stream() == {"leads": module.list_calls + module.deleted_calls}
+
+
+def test_a_server_that_ignores_sort_order_loses_nothing(client: Any, requests_mock: Any) -> None:
+    module = FakeModule()
+    module.add(30, 1)
+    module.install(requests_mock, API)
+    answer = module._list
+
+    def ascending_always(request: Any, context: Any) -> Any:
+        request.url = request.url.replace("sort_order=desc", "sort_order=asc")  # as if Zoho ignored it
+        return answer(request, context)
+
+    requests_mock.get(f"{API}/crm/v8/Leads", json=ascending_always)
+    ids = [r["id"] for p in reader_for(client, 30, 2).pages() for r in p.records]
+    assert sorted(ids) == sorted(module.records) and len(ids) == 30  # the ascending chain read to the end
+
+
+def test_no_page_is_handed_out_before_both_chains_answered(client: Any, requests_mock: Any) -> None:
+    """The pass's start (`began`) is Zoho's earliest clock of both first answers, however they arrive."""
+    module = FakeModule()
+    module.add(30, 1)
+    module.clock = 100
+    module.install(requests_mock, API)
+    answer = module._list
+
+    def late_but_earlier(request: Any, context: Any) -> Any:
+        body = answer(request, context)
+        if "sort_order=desc" in request.url and "page_token" not in request.url:
+            time.sleep(0.2)  # arrives last, stamped first
+            context.headers["Date"] = "Wed, 01 Jan 2025 00:01:00 GMT"
+        return body
+
+    requests_mock.get(f"{API}/crm/v8/Leads", json=late_but_earlier)
+    spec_ = spec()
+    chains = IdChains(
+        [ModuleRequests(client, spec_), ModuleRequests(client, spec_)],
+        {"fields": "Modified_Time", "per_page": 2, "sort_by": "id", "sort_order": "asc"},
+        chain_limit=100_000,
+        expected=30,
+    )
+    pages = chains.pages(lambda records: records)
+    next(pages)
+    assert chains.began is not None and chains.began.isoformat() == "2025-01-01T00:01:00+00:00"
+    pages.close()
