@@ -42,6 +42,19 @@ def reader_for(client: Any, expected: int | None, page_size: int, wide: bool = F
     return reader
 
 
+def installed(requests_mock: Any, count: int, answer: Any = None, **fake: Any) -> FakeModule:
+    """A fake Leads of `count` records; `answer(plain, request, context)` wraps its list answer."""
+    module = FakeModule(**fake)
+    module.add(count, 1)
+    module.install(requests_mock, API)
+    if answer is not None:
+        plain = module._list
+        requests_mock.get(
+            f"{API}/crm/v8/Leads", json=lambda request, context: answer(plain, request, context)
+        )
+    return module
+
+
 def orders(requests_mock: Any) -> list[str]:
     """The sort order of each list call of the module (not ids calls, not the deleted log)."""
     found = []
@@ -62,16 +75,11 @@ def test_two_way_only_above_ten_pages() -> None:
 def test_a_counted_module_is_read_from_both_ends_once_with_one_page_more(
     client: Any, requests_mock: Any
 ) -> None:
-    module = FakeModule()
-    module.add(30, 1)
-    module.install(requests_mock, API)
-    answer = module._list
-
-    def after_a_round_trip(request: Any, context: Any) -> Any:
+    def after_a_round_trip(plain: Any, request: Any, context: Any) -> Any:
         time.sleep(0.01)  # as Zoho takes its time, so that neither chain runs away with the read
-        return answer(request, context)
+        return plain(request, context)
 
-    requests_mock.get(f"{API}/crm/v8/Leads", json=after_a_round_trip)
+    module = installed(requests_mock, 30, after_a_round_trip)
     ids = [r["id"] for p in reader_for(client, 30, 2).pages() for r in p.records]
     assert sorted(ids) == sorted(module.records) and len(ids) == 30
     sent = orders(requests_mock)
@@ -146,19 +154,14 @@ def test_a_wide_module_from_both_ends_merges_every_chunk(client: Any, requests_m
 
 
 def test_an_error_in_one_chain_fails_the_read_and_stops_the_other(client: Any, requests_mock: Any) -> None:
-    module = FakeModule()
-    module.add(30, 1)
-    module.install(requests_mock, API)
-    healthy = module._list
-
-    def answer(request: Any, context: Any) -> Any:
+    def answer(plain: Any, request: Any, context: Any) -> Any:
         if "sort_order=desc" in request.url:
             context.status_code = 400
             return {"code": "INVALID_DATA", "message": "boom", "status": "error", "details": {}}
         time.sleep(0.02)  # the ascending chain cannot read it all before the other fails
-        return healthy(request, context)
+        return plain(request, context)
 
-    requests_mock.get(f"{API}/crm/v8/Leads", json=answer)
+    installed(requests_mock, 30, answer)
     before = threading.active_count()
     with pytest.raises(ZohoApiError):
         list(reader_for(client, 30, 2).pages())
@@ -167,9 +170,7 @@ def test_an_error_in_one_chain_fails_the_read_and_stops_the_other(client: Any, r
 
 
 def test_a_reader_that_stops_early_ends_both_chains(client: Any, requests_mock: Any) -> None:
-    module = FakeModule()
-    module.add(60, 1)
-    module.install(requests_mock, API)
+    module = installed(requests_mock, 60)
     pages = reader_for(client, 60, 2).pages()
     next(pages)
     pages.close()
@@ -178,9 +179,7 @@ def test_a_reader_that_stops_early_ends_both_chains(client: Any, requests_mock: 
 
 
 def test_the_descending_chain_is_charged_to_the_stream(client: Any, requests_mock: Any) -> None:
-    module = FakeModule()
-    module.add(30, 1)
-    module.install(requests_mock, API)
+    module = installed(requests_mock, 30)
     meter = CreditMeter()
     client.meter = meter
     with meter.attributed_to("leads"):
@@ -189,36 +188,27 @@ def test_the_descending_chain_is_charged_to_the_stream(client: Any, requests_moc
 
 
 def test_a_server_that_ignores_sort_order_loses_nothing(client: Any, requests_mock: Any) -> None:
-    module = FakeModule()
-    module.add(30, 1)
-    module.install(requests_mock, API)
-    answer = module._list
-
-    def ascending_always(request: Any, context: Any) -> Any:
+    def ascending_always(plain: Any, request: Any, context: Any) -> Any:
         request.url = request.url.replace("sort_order=desc", "sort_order=asc")  # as if Zoho ignored it
-        return answer(request, context)
+        return plain(request, context)
 
-    requests_mock.get(f"{API}/crm/v8/Leads", json=ascending_always)
+    module = installed(requests_mock, 30, ascending_always)
     ids = [r["id"] for p in reader_for(client, 30, 2).pages() for r in p.records]
     assert sorted(ids) == sorted(module.records) and len(ids) == 30  # the ascending chain read to the end
 
 
 def test_no_page_is_handed_out_before_both_chains_answered(client: Any, requests_mock: Any) -> None:
     """The pass's start (`began`) is Zoho's earliest clock of both first answers, however they arrive."""
-    module = FakeModule()
-    module.add(30, 1)
-    module.clock = 100
-    module.install(requests_mock, API)
-    answer = module._list
 
-    def late_but_earlier(request: Any, context: Any) -> Any:
-        body = answer(request, context)
+    def late_but_earlier(plain: Any, request: Any, context: Any) -> Any:
+        body = plain(request, context)
         if "sort_order=desc" in request.url and "page_token" not in request.url:
             time.sleep(0.2)  # arrives last, stamped first
             context.headers["Date"] = "Wed, 01 Jan 2025 00:01:00 GMT"
         return body
 
-    requests_mock.get(f"{API}/crm/v8/Leads", json=late_but_earlier)
+    module = installed(requests_mock, 30, late_but_earlier)
+    module.clock = 100
     spec_ = spec()
     chains = IdChains(
         [ModuleRequests(client, spec_), ModuleRequests(client, spec_)],
