@@ -182,19 +182,20 @@ class IdChains:
             return True
 
     def _in_order(self, side: int, records: Records) -> bool:
-        """Whether this chain's ids so far run the way it asked (ascending, or descending from the end):
-        only then does a page of both chains prove that every id between them is read."""
+        """Whether this chain's ids run the way it asked (ascending, or descending from the end) within
+        each page, and move on from page to page: only then does a page of both chains prove that every
+        id between them is read. A page may begin with ids already read: records created at the top shift
+        a position-based descending chain back."""
         keys = [int(str(record.get("id"))) if str(record.get("id")).isdigit() else None for record in records]
-        if None in keys:
+        if None in keys or not keys:
+            return not keys
+        signed = [-key if side else key for key in keys]  # type: ignore[operator]
+        if any(later <= earlier for earlier, later in zip(signed, signed[1:], strict=False)):
             return False
-        if side:
-            keys = [-key for key in keys]  # type: ignore[operator]
         last = self._last[side]
-        for key in keys:
-            if last is not None and key <= last:  # type: ignore[operator]
-                return False
-            last = key
-        self._last[side] = last
+        if last is not None and signed[-1] <= last:
+            return False
+        self._last[side] = signed[-1]
         return True
 
     def _put(self, pages: queue.Queue[Any], item: Any) -> None:

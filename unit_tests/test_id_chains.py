@@ -220,3 +220,23 @@ def test_no_page_is_handed_out_before_both_chains_answered(client: Any, requests
     next(pages)
     assert chains.began is not None and chains.began.isoformat() == "2025-01-01T00:01:00+00:00"
     pages.close()
+
+
+def test_records_created_during_the_read_keep_both_ends(client: Any, requests_mock: Any) -> None:
+    """A new record takes the top of the id order: a position-based descending chain answers the last id
+    of its previous page again, which is no reason to give up reading from both ends."""
+
+    def create_some(fake: FakeModule, call: int) -> None:
+        if call in (2, 4, 6):
+            fake.add(1, 1)
+
+    def after_a_round_trip(plain: Any, request: Any, context: Any) -> Any:
+        time.sleep(0.01)
+        return plain(request, context)
+
+    module = installed(requests_mock, 40, after_a_round_trip, tokens="offset")
+    module.before_list = create_some
+    ids = [r["id"] for p in reader_for(client, 40, 2).pages() for r in p.records]
+    assert len(ids) == len(set(ids)) and set(ids) >= {str(1_000_000 + n) for n in range(40)}
+    sent = orders(requests_mock)
+    assert sent.count("desc") >= 5 and module.list_calls <= 20 + 1 + 3  # still from both ends
