@@ -59,6 +59,7 @@ _TOMBSTONE_TESTS = (
 CORE: dict[str, Core] = {
     "module_reader": Core("source_zoho_crm/module_reader.py", _READ_TESTS),
     "module_requests": Core("source_zoho_crm/module_requests.py", _READ_TESTS),
+    "id_chains": Core("source_zoho_crm/id_chains.py", ("unit_tests/test_id_chains.py", *_READ_TESTS)),
     "cursor": Core(
         "source_zoho_crm/cursor.py",
         ("unit_tests/test_cursor.py", *_READ_TESTS, *_TOMBSTONE_TESTS, "unit_tests/test_inputs.py"),

@@ -240,3 +240,18 @@ def test_records_created_during_the_read_keep_both_ends(client: Any, requests_mo
     assert len(ids) == len(set(ids)) and set(ids) >= {str(1_000_000 + n) for n in range(40)}
     sent = orders(requests_mock)
     assert sent.count("desc") >= 5 and module.list_calls <= 20 + 1 + 3  # still from both ends
+
+
+def test_chains_cut_before_they_meet_hand_the_rest_to_the_modified_time_read(
+    client: Any, requests_mock: Any
+) -> None:
+    """Both chains stop at their limit before meeting (Zoho counted fewer records than there are): the
+    pass is cut, and the read goes on in Modified_Time order for the ids neither chain reached."""
+    module = installed(requests_mock, 0)
+    for second in range(60):
+        module.add(1, second)
+    reader = reader_for(client, 22, 2)  # a stale count: two-way, and under the chain limit
+    reader.chain_limit = 24  # each chain stops after 24 records: 48 of 60 read from both ends
+    ids = [r["id"] for p in reader.pages() for r in p.records]
+    assert sorted(ids) == sorted(module.records) and len(ids) == 60
+    assert orders(requests_mock).count("desc") >= 12
