@@ -77,3 +77,23 @@ def test_both_ends_lose_no_record_to_changes_during_the_read(
     assert len(live) == RECORDS - len(doomed) + len(created)
     for record_id in touched:  # the modified ones come out in their latest version
         assert read[record_id]["Modified_Time"] == live[record_id]["Modified_Time"]
+
+
+def test_a_quiet_two_way_read_costs_one_page_more_than_one_chain(
+    zoho_emulator_factory: Callable[..., ZohoCrmEmulator],
+) -> None:
+    """Credits: 15 pages of 2 chunks from both ends cost at most one page (2 calls) more than one chain,
+    plus the record count, one look at the deleted log and one look for changes."""
+    emu = zoho_emulator_factory(
+        preset="benchmark", bench_modules=1, bench_records=RECORDS, bench_fields=FIELDS, latency_ms=20
+    )
+    catalog = full_refresh(emu)
+    emu.reset_stats()
+    run = cli_runner.run("read", emu.config(), catalog)
+    assert run.returncode == 0, run.errors()
+    assert len(run.records_of(STREAM)) == RECORDS
+    calls = emu.stats()["requests_by_endpoint"]
+    pages = RECORDS // 200
+    assert 2 * pages + 1 <= calls["GET /crm/v8/{module}"] <= 2 * (pages + 1) + 1  # + the look for changes
+    assert calls["GET /crm/v8/{module}/deleted"] == 1 and calls["GET /crm/v8/{module}/actions/count"] == 1
+    assert {r["query"].get("sort_order") for r in list_calls(emu)} >= {"asc", "desc"}
